@@ -1,0 +1,43 @@
+# Quick start: `make demo` and `make test`. Both install the system libraries
+# Strata needs (libyaml, pkg-config) with apt-get when they are missing.
+
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
+RELEASE_BIN := .build/release/strata
+DEBUG_BIN := .build/debug/strata
+
+.PHONY: all deps build release demo test test-swift test-sarif clean
+
+all: build
+
+deps:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists yaml-0.1; then \
+		echo "==> installing libyaml-dev and pkg-config with apt-get"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libyaml-dev pkg-config; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+demo: release
+	@echo "==> strata check Specs/  (every spec in the model library)"
+	$(RELEASE_BIN) check Specs/
+	@echo
+	@echo "==> strata check docs/examples/mistakes.yaml  (a spec with five independent mistakes)"
+	-$(RELEASE_BIN) check docs/examples/mistakes.yaml
+
+test: deps test-swift test-sarif
+
+test-swift:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-sarif:
+	$(SWIFT) build
+	bash scripts/validate-sarif.sh $(DEBUG_BIN)
+
+clean:
+	rm -rf .build

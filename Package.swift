@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// The target list is the pipeline, in order: a target may depend only on
+// targets above it (see docs/architecture.md).
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        .target(name: "StrataDiagnostics"),
+        .target(name: "StrataSymbolic"),
+        .target(
+            name: "StrataSyntax",
+            dependencies: ["CYAML", "StrataDiagnostics", "StrataSymbolic"]
+        ),
+        .target(
+            name: "StrataIR",
+            dependencies: ["StrataDiagnostics", "StrataSymbolic"]
+        ),
+        .target(
+            name: "StrataCheck",
+            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR"]
+        ),
+        .target(
+            name: "StrataDriver",
+            dependencies: ["StrataDiagnostics", "StrataSyntax", "StrataIR", "StrataCheck"]
+        ),
+        .executableTarget(
+            name: "strata",
+            dependencies: [
+                "StrataDriver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "StrataTests",
+            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataDriver"],
+            resources: [.copy("Cases"), .copy("Goldens")]
+        ),
+    ]
+)

@@ -1,0 +1,52 @@
+import Foundation
+import StrataCheck
+import StrataDiagnostics
+import StrataSyntax
+
+/// The pipeline as one readable function per verb. Each verb stops at the
+/// earliest phase that answers it.
+public enum Pipeline {
+    public static let version = "0.1.0"
+
+    /// Reads, decodes and resolves one spec; every problem found, in source order.
+    public static func check(_ file: SourceFile) -> DiagnosticSet {
+        var diagnostics = DiagnosticSet()
+        let root: YAMLNode
+        switch YAMLReader(file: file).read() {
+        case .success(let node): root = node
+        case .failure(let d):
+            diagnostics.add(d)
+            return diagnostics
+        }
+        let (spec, decodeDiagnostics) = SpecDecoder.decode(root)
+        diagnostics.add(contentsOf: decodeDiagnostics)
+        guard let spec else { return diagnostics }
+        let (_, resolveDiagnostics) = Resolver.resolve(spec)
+        diagnostics.add(contentsOf: resolveDiagnostics)
+        return diagnostics
+    }
+
+    /// Checks every spec named by `paths` (files, or directories searched for
+    /// *.yaml and *.yml); a path that cannot be read is a usage error.
+    public static func check(paths: [String]) throws(UsageError) -> CheckReport {
+        let files = try SpecFiles.expand(paths)
+        var diagnostics = DiagnosticSet()
+        for path in files {
+            diagnostics.add(contentsOf: check(try SpecFiles.load(path)))
+        }
+        return CheckReport(files: files.count, diagnostics: diagnostics)
+    }
+}
+
+public struct CheckReport: Sendable {
+    public let files: Int
+    public var diagnostics: DiagnosticSet
+}
+
+/// A problem with the command line or the file system rather than a spec:
+/// exit code 2.
+public struct UsageError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
