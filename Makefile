@@ -2,7 +2,7 @@
 # Strata needs (libyaml, pkg-config) with apt-get when they are missing.
 
 SWIFT ?= swift
-SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 RELEASE_BIN := .build/release/strata
 DEBUG_BIN := .build/debug/strata
 
@@ -29,7 +29,8 @@ demo: release
 	@echo "==> strata check docs/examples/mistakes.yaml  (a spec with five independent mistakes)"
 	-$(RELEASE_BIN) check docs/examples/mistakes.yaml
 
-test: deps test-swift test-sarif
+# The SARIF check runs first so that swift test's summary is the last line.
+test: deps test-sarif test-swift
 
 test-swift:
 	$(SWIFT) build --build-tests

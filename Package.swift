@@ -34,7 +34,7 @@ let package = Package(
         ),
         .target(
             name: "StrataDriver",
-            dependencies: ["StrataDiagnostics", "StrataSyntax", "StrataIR", "StrataCheck"]
+            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck"]
         ),
         .executableTarget(
             name: "strata",
@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(
             name: "StrataTests",
             dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataDriver"],
-            resources: [.copy("Cases"), .copy("Goldens")]
+            exclude: ["Cases", "Goldens"]
         ),
     ]
 )

@@ -24,7 +24,6 @@ public enum SARIFRenderer {
     struct Driver: Encodable {
         let name: String
         let version: String
-        let informationUri: String
         let rules: [Rule]
     }
 
@@ -82,7 +81,7 @@ public enum SARIFRenderer {
         let fixes: [Fix]?
     }
 
-    public static func render(_ diagnostics: [Diagnostic], toolVersion: String, informationURI: String) -> String {
+    public static func render(_ diagnostics: [Diagnostic], toolVersion: String) -> String {
         let codes = Set(diagnostics.map(\.code)).sorted { $0.id < $1.id }
         let ruleIndex = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1.id, $0) })
         let rules = codes.map {
@@ -109,7 +108,7 @@ public enum SARIFRenderer {
                 fixes: fixes.isEmpty ? nil : fixes)
         }
         let log = Log(runs: [Run(
-            tool: Tool(driver: Driver(name: "strata", version: toolVersion, informationUri: informationURI, rules: rules)),
+            tool: Tool(driver: Driver(name: "strata", version: toolVersion, rules: rules)),
             results: results)])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

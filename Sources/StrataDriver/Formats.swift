@@ -17,8 +17,7 @@ public enum DiagnosticFormat: String, CaseIterable, Sendable {
         case .json:
             return JSONRenderer.render(diagnostics)
         case .sarif:
-            return SARIFRenderer.render(diagnostics, toolVersion: Pipeline.version,
-                                        informationURI: "https://github.com/strata-ml/strata")
+            return SARIFRenderer.render(diagnostics, toolVersion: Pipeline.version)
         case .github:
             return GitHubRenderer.render(diagnostics)
         }

@@ -13,7 +13,9 @@ public enum Pipeline {
         var diagnostics = DiagnosticSet()
         let root: YAMLNode
         switch YAMLReader(file: file).read() {
-        case .success(let node): root = node
+        case .success(let read):
+            root = read.root
+            for d in read.problems { diagnostics.add(d) }
         case .failure(let d):
             diagnostics.add(d)
             return diagnostics
@@ -41,6 +43,11 @@ public enum Pipeline {
 public struct CheckReport: Sendable {
     public let files: Int
     public var diagnostics: DiagnosticSet
+
+    public init(files: Int, diagnostics: DiagnosticSet) {
+        self.files = files
+        self.diagnostics = diagnostics
+    }
 }
 
 /// A problem with the command line or the file system rather than a spec:

@@ -73,6 +73,14 @@ public struct ExprParser {
         }
     }
 
+    /// A YAML number written with a point or an exponent (`0.2`, `1e-5`):
+    /// a float even when its value is whole. Digits alone are an integer,
+    /// however large, so an overlong one is reported as out of range.
+    public static func floatLiteral(_ text: String) -> Double? {
+        guard text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let d = Double(text), d.isFinite else { return nil }
+        return d
+    }
+
     private let bytes: [UInt8]
     private let base: SourceSpan?
     private let whole: SourceSpan
@@ -86,7 +94,7 @@ public struct ExprParser {
             return .failure(Diagnostic(.wrongType, "expected \(what), found \(node.kindDescription)", at: node.span,
                                        label: "expected \(what)"))
         }
-        if node.plainScalar != nil, Int(text) == nil, let d = Double(text) {
+        if node.plainScalar != nil, let d = ExprParser.floatLiteral(text) {
             return .failure(Diagnostic(.wrongType, "expected \(what), found the non-integer number \(text)",
                                        at: node.span, label: "not an integer",
                                        help: d.rounded() == d ? ["write it as \(Int(exactly: d).map(String.init) ?? text)"] : []))

@@ -119,7 +119,7 @@ public final class SpecDecoder {
 
     /// A number: an integer expression (`64`, `ngf*2`) or a float (`0.2`, `1e-5`).
     public static func paramValue(_ node: YAMLNode, what: String) -> Result<ParamValue, Diagnostic> {
-        if let text = node.plainScalar, Int(text) == nil, let d = Double(text), d.isFinite {
+        if let text = node.plainScalar, let d = ExprParser.floatLiteral(text) {
             return .success(.float(Located(d, node.span)))
         }
         return ExprParser.parse(node, what: "a number for \(what)").map(ParamValue.integer)
@@ -402,7 +402,7 @@ public final class SpecDecoder {
     /// A float: a number, or the name of a param holding one.
     public static func float(_ node: YAMLNode) -> FloatSyntax? {
         guard let text = node.plainScalar else { return nil }
-        if let d = Double(text), d.isFinite { return .literal(d) }
+        if let d = ExprParser.floatLiteral(text) ?? Int(text).map(Double.init) { return .literal(d) }
         return isIdentifier(text) ? .name(text) : nil
     }
 

@@ -1,10 +1,13 @@
+import Foundation
 import CYAML
 import StrataDiagnostics
 
 /// Reads one YAML document from libyaml's event stream into a located node
 /// tree. It is strict where libyaml is lenient: duplicate keys, alias bombs,
 /// deep nesting, invalid UTF-8, tabs, empty files and several documents are
-/// all errors. The first error stops reading: the tree past it is unknown.
+/// all errors. A malformed stream stops reading, since the tree past it is
+/// unknown; a duplicate key, an unknown alias or a bad merge does not: the
+/// reader reports it, drops the offending part and goes on.
 public struct YAMLReader {
     /// Nodes a document may expand to, counting alias copies; a real spec has
     /// a few thousand, a "billion laughs" file billions.
@@ -16,8 +19,9 @@ public struct YAMLReader {
 
     public init(file: SourceFile) { self.file = file }
 
-    /// The document's root node, or the diagnostic that stopped reading.
-    public func read() -> Result<YAMLNode, Diagnostic> {
+    /// The document's root node and the problems that did not stop reading,
+    /// or the diagnostic that did (with any found before it).
+    public func read() -> Result<(root: YAMLNode, problems: [Diagnostic]), Diagnostic> {
         if let bad = firstInvalidUTF8(file.bytes) {
             let span = SourceSpan(file: file, range: bad..<(bad + 1))
             return .failure(Diagnostic(
@@ -35,7 +39,8 @@ public struct YAMLReader {
                 yaml_parser_set_encoding(p, YAML_UTF8_ENCODING)
                 var builder = Builder(file: file, parser: p)
                 do {
-                    return .success(try builder.document())
+                    let root = try builder.document()
+                    return .success((root, builder.problems))
                 } catch let d as Diagnostic {
                     return .failure(d)
                 } catch {
@@ -54,6 +59,7 @@ private struct Builder {
     var parser: UnsafeMutablePointer<yaml_parser_t>
     var anchors: [String: YAMLNode] = [:]
     var nodes = 0
+    var problems: [Diagnostic] = []
 
     init(file: SourceFile, parser: UnsafeMutablePointer<yaml_parser_t>) {
         self.file = file
@@ -158,22 +164,23 @@ private struct Builder {
             while true {
                 let (e, s) = try next()
                 if case .mappingEnd = e {
-                    result = YAMLNode(.mapping(try combine(pairs, merged)), span: join(start, s), tag: resolve(tag))
+                    result = YAMLNode(.mapping(combine(pairs, merged)), span: join(start, s), tag: resolve(tag))
                     break
                 }
                 let key = try node(e, s, depth: depth + 1)
                 let (ve, vs) = try next()
                 let value = try node(ve, vs, depth: depth + 1)
                 if key.plainScalar == "<<" {
-                    merged += try mergeSources(value)
+                    merged += mergeSources(value)
                 } else {
                     pairs.append(YAMLPair(key: key, value: value))
                 }
             }
         case .alias(let name):
             guard let target = anchors[name] else {
-                throw failure(.unknownAlias, "alias '*\(name)' refers to no anchor defined above it", start,
-                              help: ["define `&\(name)` on a node before using `*\(name)`"])
+                problems.append(failure(.unknownAlias, "alias '*\(name)' refers to no anchor defined above it", start,
+                                        help: ["define `&\(name)` on a node before using `*\(name)`"]))
+                return YAMLNode(.scalar("", .plain), span: start, tag: nil)
             }
             nodes += target.size
             try checkBudget(start)
@@ -189,18 +196,21 @@ private struct Builder {
 
     /// Explicit keys, with merged keys (`<<: *base`) filling in what they lack;
     /// a key repeated explicitly is an error, a merged key overridden is not.
-    func combine(_ pairs: [YAMLPair], _ merged: [YAMLPair]) throws -> [YAMLPair] {
+    mutating func combine(_ pairs: [YAMLPair], _ merged: [YAMLPair]) -> [YAMLPair] {
         var seen: [String: YAMLNode] = [:]
+        var result: [YAMLPair] = []
         for pair in pairs {
-            guard let k = pair.key.scalar else { continue }
-            if let first = seen[k] {
-                throw failure(.duplicateKey, "duplicate key '\(k)'", pair.key.span, label: "defined again here",
-                              secondary: [Label(first.span, "first defined here")],
-                              help: ["remove one of the two, or rename it"])
+            if let k = pair.key.scalar {
+                if let first = seen[k] {
+                    problems.append(failure(.duplicateKey, "duplicate key '\(k)'", pair.key.span, label: "defined again here",
+                                            secondary: [Label(first.span, "first defined here")],
+                                            help: ["remove one of the two, or rename it"]))
+                    continue
+                }
+                seen[k] = pair.key
             }
-            seen[k] = pair.key
+            result.append(pair)
         }
-        var result = pairs
         for pair in merged {
             guard let k = pair.key.scalar, seen[k] == nil else { continue }
             seen[k] = pair.key
@@ -209,13 +219,14 @@ private struct Builder {
         return result
     }
 
-    func mergeSources(_ value: YAMLNode) throws -> [YAMLPair] {
+    mutating func mergeSources(_ value: YAMLNode) -> [YAMLPair] {
         if let pairs = value.mapping { return pairs }
         if let items = value.sequence, items.allSatisfy({ $0.mapping != nil }) {
             return items.flatMap { $0.mapping ?? [] }
         }
-        throw failure(.badMerge, "a merge key `<<` takes a mapping or a list of mappings, found \(value.kindDescription)",
-                      value.span)
+        problems.append(failure(.badMerge, "a merge key `<<` takes a mapping or a list of mappings, found \(value.kindDescription)",
+                                value.span, label: "not a mapping", help: ["write `<<: *anchor` where the anchor is on a mapping"]))
+        return []
     }
 
     func checkDepth(_ depth: Int, _ span: SourceSpan) throws {
@@ -251,7 +262,31 @@ private struct Builder {
             let o = file.offset(line: Int(m.line) + 1, column: Int(m.column) + 1)
             secondary.append(Label(SourceSpan(file: file, range: o..<min(o + 1, file.bytes.count)), context))
         }
-        return failure(.yamlSyntax, "YAML syntax error: \(problem)", span, secondary: secondary)
+        var help: [String] = []
+        var fixIts: [FixIt] = []
+        if problem.hasPrefix("mapping values are not allowed"), let (line, word) = bareListItem(before: Int(mark.line) + 1) {
+            let end = file.offset(line: line, column: 1) + file.lineText(line).utf8.count
+            let lineEnd = SourceSpan(file: file, range: end..<end)
+            help.append("`- \(word)` takes no keys; write `- \(word):` (with a colon) to give it `name`, `from` or attributes")
+            fixIts.append(FixIt(lineEnd, ":"))
+            let indent = file.lineText(line).prefix { $0 == " " }.count
+            secondary.append(Label(SourceSpan(file: file, range: file.offset(line: line, column: indent + 1)..<end),
+                                   "this list item has no colon"))
+        }
+        return failure(.yamlSyntax, "YAML syntax error: \(problem)", span, secondary: secondary, help: help, fixIts: fixIts)
+    }
+
+    /// The nearest line above `line` that is a bare list item such as `- relu`.
+    func bareListItem(before line: Int) -> (Int, String)? {
+        var n = line - 1
+        while n >= 1 {
+            let text = file.lineText(n).trimmingCharacters(in: .whitespaces)
+            if text.isEmpty || text.hasPrefix("#") { n -= 1; continue }
+            guard text.hasPrefix("- ") else { return nil }
+            let word = text.dropFirst(2).trimmingCharacters(in: .whitespaces)
+            return SpecDecoder.isIdentifier(word) && file.lineText(n).hasSuffix(word) ? (n, word) : nil
+        }
+        return nil
     }
 
     func span(_ a: yaml_mark_t, _ b: yaml_mark_t) -> SourceSpan {
