@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 RELEASE_BIN := .build/release/strata
 DEBUG_BIN := .build/debug/strata
 
-.PHONY: all deps build release demo test test-swift test-sarif clean
+.PHONY: all deps build release demo test test-swift test-scripts clean
 
 all: build
 
@@ -29,16 +29,20 @@ demo: release
 	@echo "==> strata check docs/examples/mistakes.yaml  (a spec with five independent mistakes)"
 	-$(RELEASE_BIN) check docs/examples/mistakes.yaml
 
-# The SARIF check runs first so that swift test's summary is the last line.
-test: deps test-sarif test-swift
+# The script checks run first so that swift test's summary is the last line.
+test: deps test-scripts test-swift
 
 test-swift:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-test-sarif:
+# SARIF output against the official schema; the model library against our
+# JSON Schema. Both need python3 with jsonschema (installed with pip when
+# possible) and say so when they cannot run.
+test-scripts:
 	$(SWIFT) build
 	bash scripts/validate-sarif.sh $(DEBUG_BIN)
+	bash scripts/validate-schema.sh
 
 clean:
 	rm -rf .build

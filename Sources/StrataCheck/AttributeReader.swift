@@ -34,6 +34,13 @@ struct AttributeReader {
             switch node.plainScalar {
             case "true", "True", "TRUE": return .bool(true)
             case "false", "False", "FALSE": return .bool(false)
+            case let word? where ["yes", "no", "on", "off", "y", "n"].contains(word.lowercased()):
+                let meant = ["yes", "on", "y"].contains(word.lowercased()) ? "true" : "false"
+                diagnostics.add(Diagnostic(.badAttribute, "\(what) takes true or false, found '\(word)'", at: node.span,
+                                           label: "expected true or false",
+                                           notes: ["YAML 1.1 read '\(word)' as a boolean; Strata follows YAML 1.2, where it is a string"],
+                                           help: ["write `\(meant)`"], fixIts: [FixIt(node.span, meant)]))
+                return nil
             default:
                 return fail(node, "\(what) takes true or false, found \(node.kindDescription)", "expected true or false", &diagnostics)
             }

@@ -1,6 +1,7 @@
 import StrataDiagnostics
 
-/// The codes of the check phase: E4xx for names, ops, attributes and blocks.
+/// The codes of the check phase: E4xx for names, ops, attributes and blocks,
+/// W4xx for warnings about them.
 extension DiagnosticCode {
     public static let undefinedValue = DiagnosticCode("E401", "`from` names no value")
     public static let valueUsedEarly = DiagnosticCode("E402", "value used before it is defined")
@@ -23,12 +24,13 @@ extension DiagnosticCode {
     public static let blockShadowsOp = DiagnosticCode("E419", "block named like an op")
     public static let unknownNetwork = DiagnosticCode("E420", "`train` names no network")
     public static let unboundRole = DiagnosticCode("E421", "`train` objective without a network it needs")
+    public static let unusedBlock = DiagnosticCode("W401", "block never used", severity: .warning)
 
     /// Every code this phase can report, for docs/diagnostics.md.
     public static let checkCodes: [DiagnosticCode] = [
         .undefinedValue, .valueUsedEarly, .duplicateValue, .unknownOp, .unknownAttribute, .missingAttribute,
         .badAttribute, .noPrimary, .unknownName, .unknownBlockParam, .missingBlockParam, .blockRecursion,
         .badRepeat, .wrongInputCount, .ambiguousInput, .undefinedOutput, .outputNeedsFrom, .repeatMultiInput,
-        .blockShadowsOp, .unknownNetwork, .unboundRole,
+        .blockShadowsOp, .unknownNetwork, .unboundRole, .unusedBlock,
     ]
 }

@@ -48,6 +48,7 @@ public final class Resolver {
             blocks[decl.name.value] = ResolvedBlock(decl: decl, layers: layers)
         }
         checkBlockCycles()
+        checkBlocksUsed()
         var networks: [ResolvedNetwork] = []
         for decl in spec.networks {
             let layers = resolveLayers(decl.layers, inputs: decl.inputs.map(\.name), scope: globalScope)
@@ -320,6 +321,14 @@ public final class Resolver {
                                        help: ["add `\(p.name.value): ...`"]))
         }
         return values
+    }
+
+    private func checkBlocksUsed() {
+        let callees = Set((spec.blocks.flatMap(\.layers) + spec.networks.flatMap(\.layers)).flatMap { $0.calls.map(\.callee.value) })
+        for b in spec.blocks where !callees.contains(b.name.value) {
+            diagnostics.add(Diagnostic(.unusedBlock, "block '\(b.name.value)' is never used", at: b.name.span,
+                                       label: "defined but not used", help: ["use it in a network, or remove it"]))
+        }
     }
 
     private func isFloatParamName(_ e: ExprSyntax, _ scope: ExpressionScope) -> Bool {

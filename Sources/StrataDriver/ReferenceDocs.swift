@@ -65,6 +65,7 @@ public enum ReferenceDocs {
             | E2xx | structure: keys, kinds of values, names |
             | E3xx | expressions |
             | E4xx | names: ops, attributes, values, blocks, outputs, `train` bindings |
+            | W4xx | warnings about names; `--werror` makes them errors |
 
             | code | severity | meaning |
             | --- | --- | --- |

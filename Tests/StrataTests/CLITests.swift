@@ -51,9 +51,14 @@ import Testing
     }
 
     @Test func werrorPromotesWarnings() throws {
-        // No warning exists yet in the front end; --werror must leave a clean run clean.
-        let r = try run(Repo.strataBinary, ["check", "--werror", "Specs"])
-        #expect(r.status == 0)
+        let spec = "Tests/StrataTests/Goldens/inputs/unused-block.yaml"
+        let plain = try run(Repo.strataBinary, ["check", spec])
+        #expect(plain.status == 0)
+        #expect(plain.stdout.contains("warning[W401]"))
+        let strict = try run(Repo.strataBinary, ["check", "--werror", spec])
+        #expect(strict.status == 1)
+        #expect(strict.stdout.contains("error[W401]"))
+        #expect(try run(Repo.strataBinary, ["check", "--werror", "Specs"]).status == 0)
     }
 
     @Test func directoriesAreSearchedRecursively() throws {
