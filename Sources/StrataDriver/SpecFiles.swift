@@ -21,9 +21,15 @@ public enum SpecFiles {
                 files.append(path)
                 continue
             }
-            guard let walker = fm.enumerator(atPath: path) else { throw UsageError("cannot read directory: \(path)") }
-            let found = walker.compactMap { $0 as? String }
-                .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            // Hidden directories (.build, .git) hold other projects' files, not specs.
+            let base = URL(fileURLWithPath: path).standardizedFileURL
+            guard let walker = fm.enumerator(at: base, includingPropertiesForKeys: nil, options: [.skipsHiddenFiles]) else {
+                throw UsageError("cannot read directory: \(path)")
+            }
+            let prefix = base.path.hasSuffix("/") ? base.path : base.path + "/"
+            let found = walker.compactMap { ($0 as? URL)?.standardizedFileURL.path }
+                .filter { $0.hasPrefix(prefix) && extensions.contains(($0 as NSString).pathExtension.lowercased()) }
+                .map { String($0.dropFirst(prefix.count)) }
                 .sorted()
                 .map { (path as NSString).appendingPathComponent($0) }
             if found.isEmpty { throw UsageError("no *.yaml or *.yml spec files in directory: \(path)") }

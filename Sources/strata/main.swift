@@ -2,8 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataDriver
 
-/// Runs the command and maps every way out onto the exit codes of docs/cli.md:
-/// ArgumentParser's own usage errors become 2 instead of 64.
+/// Runs the command and maps every way out onto the exit codes of docs/cli.md.
 func runStrata() -> Int32 {
     do {
         var command = try Strata.parseAsRoot()
@@ -12,18 +11,26 @@ func runStrata() -> Int32 {
     } catch let code as ExitCode {
         return code.rawValue
     } catch let error as UsageError {
-        FileHandle.standardError.write(Data("strata: error: \(error.message)\n".utf8))
+        printError("strata: error: \(error.message)")
         return ExitStatus.usage.rawValue
     } catch {
-        let code = Strata.exitCode(for: error)
-        let message = Strata.fullMessage(for: error)
-        if code == .success {
-            print(message)
+        switch Strata.exitCode(for: error) {
+        case .success:
+            print(Strata.fullMessage(for: error))
             return ExitStatus.success.rawValue
+        case .validationFailure:
+            // ArgumentParser's own usage errors: 2 here, not its 64.
+            printError(Strata.fullMessage(for: error))
+            return ExitStatus.usage.rawValue
+        default:
+            printError("strata: internal error: \(error)\nThis is a bug in strata; please report it with the spec that caused it.")
+            return ExitStatus.internalError.rawValue
         }
-        FileHandle.standardError.write(Data((message.isEmpty ? "strata: error: \(error)" : message).utf8 + [10]))
-        return ExitStatus.usage.rawValue
     }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
 exit(runStrata())
