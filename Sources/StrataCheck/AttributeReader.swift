@@ -118,7 +118,8 @@ struct AttributeReader {
         switch ExprParser.parse(node, what: "an integer expression\(extra) for \(what)") {
         case .success(let e): return scope.check(e, into: &diagnostics) ? e : nil
         case .failure(let d):
-            diagnostics.add(d)
+            // A value of the wrong kind is, here, an attribute of the wrong kind.
+            diagnostics.add(d.code == .wrongType ? d.recoded(.badAttribute) : d)
             return nil
         }
     }

@@ -24,6 +24,7 @@ extension DiagnosticCode {
     public static let blockShadowsOp = DiagnosticCode("E419", "block named like an op")
     public static let unknownNetwork = DiagnosticCode("E420", "`train` names no network")
     public static let unboundRole = DiagnosticCode("E421", "`train` objective without a network it needs")
+    public static let paramNotComputable = DiagnosticCode("E422", "integer param whose value cannot be computed")
     public static let unusedBlock = DiagnosticCode("W401", "block never used", severity: .warning)
 
     /// Every code this phase can report, for docs/diagnostics.md.
@@ -31,6 +32,6 @@ extension DiagnosticCode {
         .undefinedValue, .valueUsedEarly, .duplicateValue, .unknownOp, .unknownAttribute, .missingAttribute,
         .badAttribute, .noPrimary, .unknownName, .unknownBlockParam, .missingBlockParam, .blockRecursion,
         .badRepeat, .wrongInputCount, .ambiguousInput, .undefinedOutput, .outputNeedsFrom, .repeatMultiInput,
-        .blockShadowsOp, .unknownNetwork, .unboundRole, .unusedBlock,
+        .blockShadowsOp, .unknownNetwork, .unboundRole, .paramNotComputable, .unusedBlock,
     ]
 }

@@ -41,7 +41,7 @@ public final class Resolver {
             }
             var scope = globalScope
             for p in decl.params {
-                scope.names[p.name.value] = kind(of: p.defaultValue)
+                scope.names[p.name.value] = p.isRequired ? .blockParam : kind(of: p.defaultValue)
                 if let v = p.defaultValue { checkParamValue(v, scope: globalScope) }
             }
             let layers = resolveLayers(decl.layers, inputs: [Located("input", decl.name.span)], scope: scope)
@@ -64,25 +64,26 @@ public final class Resolver {
         globalScope.later = Set(spec.params.map(\.name.value))
         for p in spec.params {
             globalScope.later.remove(p.name.value)
-            if case .integer(let e) = p.value, globalScope.check(e, into: &diagnostics),
-               case .success(let v) = e.expr.evaluate(paramValues) {
-                paramValues[p.name.value] = v
+            if case .integer(let e)? = p.value, globalScope.check(e, into: &diagnostics) {
+                switch e.expr.evaluate(paramValues) {
+                case .success(let v): paramValues[p.name.value] = v
+                case .failure(.unbound): break
+                case .failure(let why):
+                    diagnostics.add(Diagnostic(.paramNotComputable, "param '\(p.name.value)' has no integer value: \(why)",
+                                               at: e.span, label: "cannot be computed",
+                                               help: ["use `//` for floor division, or change the operands"]))
+                }
             }
-            globalScope.names[p.name.value] = kind(of: p.value)
+            // A malformed value was reported already; the name still counts as declared.
+            globalScope.names[p.name.value] = p.value.map(kind) ?? .blockParam
         }
         globalScope.later = []
-        var constants = ExpressionScope()
-        constants.names = globalScope.names
+        for d in spec.dims { globalScope.names[d.name.value] = .dim }
         for d in spec.dims {
             for e in [d.min, d.multipleOf].compactMap({ $0 }) {
-                for (name, span) in e.names where globalScope.names[name] == nil && spec.dims.contains(where: { $0.name.value == name }) {
-                    diagnostics.add(Diagnostic(.unknownName, "dim constraints must be constants, but '\(name)' is a dim",
-                                               at: span, label: "a dim", help: ["use a number or a param"]))
-                }
-                _ = constants.check(ExprSyntax(e.kind, span: e.span), into: &diagnostics)
+                _ = globalScope.check(e, constant: .dimConstraint, into: &diagnostics)
             }
         }
-        for d in spec.dims { globalScope.names[d.name.value] = .dim }
     }
 
     private func kind(of value: ParamValue?) -> ExpressionScope.Kind {
@@ -213,7 +214,7 @@ public final class Resolver {
     }
 
     private func checkRepeat(_ r: ExprSyntax, scope: ExpressionScope) {
-        guard scope.check(r, constant: true, into: &diagnostics) else { return }
+        guard scope.check(r, constant: .repeatCount, into: &diagnostics) else { return }
         guard case .success(let n) = r.expr.evaluate(paramValues) else { return }
         if n < 1 {
             diagnostics.add(Diagnostic(.badRepeat, "`repeat` must be at least 1, found \(n)", at: r.span,
@@ -314,7 +315,7 @@ public final class Resolver {
             if case .attributes(let pairs) = call.arguments { return Set(pairs.map(\.key.value)) }
             return []
         }()
-        for p in block.params where p.defaultValue == nil && !given.contains(p.name.value) && !typoFor.contains(p.name.value) {
+        for p in block.params where p.isRequired && !given.contains(p.name.value) && !typoFor.contains(p.name.value) {
             diagnostics.add(Diagnostic(.missingBlockParam, "block '\(block.name.value)' needs its parameter '\(p.name.value)'",
                                        at: call.callee.span, label: "'\(p.name.value)' missing",
                                        secondary: [Label(p.name.span, "declared `required` here")],
@@ -412,6 +413,12 @@ public final class Resolver {
                 bindings[role.value] = network.value
             }
         }
+        for (_, value) in train.optimizer?.settings ?? [] {
+            for number in value.value { _ = globalScope.check(number, at: value.span, into: &diagnostics) }
+        }
+        for e in [train.batch, train.epochs].compactMap({ $0 }) {
+            _ = globalScope.check(e, constant: .training, into: &diagnostics)
+        }
         let objective = train.objective.value
         for role in objective.roles where bindings[role] == nil {
             if names.contains(role) {
@@ -419,8 +426,10 @@ public final class Resolver {
             } else if objective.roles.count == 1, names.count == 1 {
                 bindings[role] = names[0]
             } else {
-                diagnostics.add(Diagnostic(.unboundRole, "objective \(objective.rawValue) needs a `\(role)` network",
-                                           at: train.objective.span, label: "which network is the \(role)?",
+                let message = role == "network" ? "objective \(objective.rawValue) needs `network:` to say which network it trains"
+                    : "objective \(objective.rawValue) needs a `\(role)` network"
+                diagnostics.add(Diagnostic(.unboundRole, message, at: train.objective.span,
+                                           label: role == "network" ? "which network?" : "which network is the \(role)?",
                                            notes: ["networks: \(names.joined(separator: ", "))"],
                                            help: ["add `\(role): NETWORK` to `train:`"]))
             }

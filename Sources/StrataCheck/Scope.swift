@@ -14,9 +14,19 @@ struct ExpressionScope {
     /// Params declared later in the file, to explain a forward reference.
     var later: Set<String> = []
 
+    /// Where an expression must not vary with the input size, and the code
+    /// to report a dim there with.
+    struct Constant {
+        let what: String
+        let code: DiagnosticCode
+        static let repeatCount = Constant(what: "`repeat`", code: .badRepeat)
+        static let dimConstraint = Constant(what: "a dim constraint", code: .unknownName)
+        static let training = Constant(what: "a training setting", code: .unknownName)
+    }
+
     /// Reports every name in `expr` that is not in scope or is not an integer.
-    /// `constant` forbids dims (for `repeat`, which must not vary with input size).
-    func check(_ expr: ExprSyntax, constant: Bool = false, into diagnostics: inout DiagnosticSet) -> Bool {
+    /// `constant` forbids dims, for places that must not vary with input size.
+    func check(_ expr: ExprSyntax, constant: Constant? = nil, into diagnostics: inout DiagnosticSet) -> Bool {
         var ok = true
         for (name, span) in expr.names {
             switch names[name] {
@@ -34,9 +44,10 @@ struct ExpressionScope {
                 ok = false
                 diagnostics.add(Diagnostic(.badAttribute, "param '\(name)' holds a float where an integer is expected",
                                            at: span, label: "float param", help: ["use an integer param here"]))
-            case .dim where constant:
+            case .dim where constant != nil:
                 ok = false
-                diagnostics.add(Diagnostic(.badRepeat, "`repeat` must be a constant, but '\(name)' is a dim", at: span,
+                let c = constant ?? .repeatCount
+                diagnostics.add(Diagnostic(c.code, "\(c.what) must be a constant, but '\(name)' is a dim", at: span,
                                            label: "varies with the input size", help: ["use a number or a param"]))
             case .intParam, .dim, .blockParam:
                 break

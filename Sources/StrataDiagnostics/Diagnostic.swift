@@ -88,6 +88,14 @@ public struct Diagnostic: Error, Sendable {
     }
 
     public var file: SourceFile { primary.span.file }
+
+    /// The same finding under another code, for a phase that knows better
+    /// what a lower-level problem means in its context.
+    public func recoded(_ code: DiagnosticCode) -> Diagnostic {
+        var d = Diagnostic(code, message, at: primary, secondary: secondary, notes: notes, help: help, fixIts: fixIts)
+        d.severity = severity == .error ? code.severity : severity
+        return d
+    }
 }
 
 /// Collects diagnostics across a phase, so that one run reports every

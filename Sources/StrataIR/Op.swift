@@ -69,15 +69,15 @@ public enum AttributeType: Sendable, Equatable {
     /// How the JSON Schema and the docs describe it.
     public var description: String {
         switch self {
-        case .int: return "integer expression"
-        case .perAxis(let n): return n == 1 ? "integer expression" : "integer expression or list of \(n)"
-        case .padding(let n): return (n == 1 ? "integer expression" : "integer expression or list of \(n)") + ", `same` or `valid`"
-        case .float: return "number or param name"
+        case .int: return "an integer expression"
+        case .perAxis(let n): return n == 1 ? "an integer expression" : "an integer expression or a list of \(n)"
+        case .padding(let n): return n == 1 ? "an integer expression, `same` or `valid`" : "an integer expression, a list of \(n), `same` or `valid`"
+        case .float: return "a number or a param name"
         case .bool: return "true or false"
         case .choice(let c): return c.map { "`\($0)`" }.joined(separator: " or ")
-        case .shape: return "list of integer expressions (one may be -1)"
-        case .axes: return "list of axis indices"
-        case .padAmount: return "integer, [h, w] or [top, bottom, left, right]"
+        case .shape: return "a list of integer expressions (one may be -1)"
+        case .axes: return "a list of axis indices"
+        case .padAmount: return "an integer, [h, w] or [top, bottom, left, right]"
         }
     }
 }

@@ -235,7 +235,9 @@ public struct ExprParser {
 
     private mutating func factor(depth: Int) throws -> ExprSyntax {
         let (t, r) = tokens[position]
-        if depth > Self.maxNesting { throw fail("the expression nests too deeply", r) }
+        if depth >= Self.maxNesting {
+            throw fail("the expression nests more than \(Self.maxNesting) levels deep", r, label: "nesting limit")
+        }
         switch t {
         case .int(let v):
             position += 1
@@ -258,6 +260,10 @@ public struct ExprParser {
             position += 1
             return ExprSyntax(inner.kind, span: base == nil ? whole : SourceSpan(file: whole.file, range: span(r).range.lowerBound..<span(cr).range.upperBound))
         default:
+            if t == .end, position > 0, case .op(let op) = tokens[position - 1].0 {
+                throw fail("'\(op.rawValue)' has no right operand", tokens[position - 1].1,
+                           label: "expected a number, a name or '(' after this")
+            }
             let found = t == .end ? "the end of the expression" : "'\(t.text)'"
             throw fail(t == .end ? "the expression ends too early" : "unexpected \(found)", r,
                        label: "expected a number, a name or '('")

@@ -5,6 +5,9 @@ import StrataDiagnostics
 struct MappingFields {
     let node: YAMLNode
     private(set) var pairs: [(key: Located<String>, value: YAMLNode)] = []
+    /// Allowed keys that an unknown key was suggested as: their typo's report
+    /// already covers them, so they are not reported missing too.
+    private(set) var misspelt: Set<String> = []
 
     /// nil (with a diagnostic) when `node` is not a mapping.
     init?(_ node: YAMLNode, what: String, allowed: [String], diagnostics: inout DiagnosticSet,
@@ -23,6 +26,7 @@ struct MappingFields {
             }
             if !allowed.contains(key) {
                 let s = Suggestions.didYouMean(key, at: pair.key.span, among: allowed)
+                if let fix = s.fixIts.first { misspelt.insert(fix.replacement) }
                 diagnostics.add(Diagnostic(
                     .unknownKey, "unknown key '\(key)' in \(what)", at: pair.key.span, label: "unknown key",
                     notes: ["expected one of: \(allowed.joined(separator: ", "))"], help: s.help, fixIts: s.fixIts))
@@ -61,6 +65,7 @@ struct MappingFields {
     func require(_ key: String, what: String, ownerSpan: SourceSpan? = nil, example: String,
                  diagnostics: inout DiagnosticSet) -> YAMLNode? {
         if let v = self[key] { return v }
+        if misspelt.contains(key) { return nil }
         let at = ownerSpan ?? SourceSpan(file: node.span.file, range: node.span.range.lowerBound..<node.span.range.lowerBound)
         diagnostics.add(Diagnostic(.missingKey, "\(what) has no `\(key)`", at: at, label: "`\(key)` missing",
                                    help: ["add `\(example)`"]))

@@ -35,7 +35,8 @@ public final class SpecDecoder {
                                       help: ["a spec is a mapping that starts with `strata: 1` and `name:`"]) else {
             return nil
         }
-        let start = SourceSpan(file: file, range: 0..<0)
+        // Where a missing top-level key is reported: the first key, not a comment above it.
+        let start = SourceSpan(file: file, range: root.span.range.lowerBound..<root.span.range.lowerBound)
         let version = top.require("strata", what: "the spec", ownerSpan: start, example: "strata: 1",
                                   diagnostics: &diagnostics).flatMap(versionNumber)
             ?? Located(Self.supportedVersion, start)
@@ -66,14 +67,14 @@ public final class SpecDecoder {
             }
         } else if !shorthandKeys.isEmpty {
             if let n = network(root, name: Located(name.value, name.span), fields: top) { networks.append(n) }
-        } else {
+        } else if top.misspelt.isDisjoint(with: ["networks"] + Self.networkKeys) {
             diagnostics.add(Diagnostic(.missingKey, "the spec declares no network", at: start,
                                        label: "no `networks:` and no top-level `layers:`",
                                        help: ["add `networks:`, or `inputs:`, `layers:` and `outputs:` at the top level"]))
         }
-        let train = top["train"].flatMap(train)
+        let training = top["train"].flatMap { self.train($0, key: top.keySpan("train")) }
         return SpecFile(source: file, version: version, name: name, description: description, params: params,
-                        dims: dims, blocks: blocks, networks: networks, train: train,
+                        dims: dims, blocks: blocks, networks: networks, train: training,
                         isShorthand: top["networks"] == nil && !shorthandKeys.isEmpty)
     }
 
@@ -113,7 +114,7 @@ public final class SpecDecoder {
     private func params(_ node: YAMLNode) -> [ParamDecl] {
         (MappingFields.entries(node, what: "`params`", diagnostics: &diagnostics) ?? []).compactMap { key, value in
             guard identifier(key, what: "param name") else { return nil }
-            return paramValue(value, what: "param '\(key.value)'").map { ParamDecl(name: key, value: $0) }
+            return ParamDecl(name: key, value: paramValue(value, what: "param '\(key.value)'"))
         }
     }
 
@@ -176,11 +177,9 @@ public final class SpecDecoder {
                                                at: pkey.span, label: "reserved name", help: ["choose another name"]))
                     continue
                 }
-                if pvalue.plainScalar == "required" {
-                    params.append(BlockParamDecl(name: pkey, defaultValue: nil))
-                } else if let v = paramValue(pvalue, what: "block parameter '\(pkey.value)'") {
-                    params.append(BlockParamDecl(name: pkey, defaultValue: v))
-                }
+                let required = pvalue.plainScalar == "required"
+                params.append(BlockParamDecl(name: pkey, isRequired: required,
+                                             defaultValue: required ? nil : paramValue(pvalue, what: "block parameter '\(pkey.value)'")))
             }
             let layersNode = fields.require("layers", what: "block '\(key.value)'", ownerSpan: key.span,
                                             example: "layers: [...]", diagnostics: &diagnostics)
@@ -343,17 +342,17 @@ public final class SpecDecoder {
 
     // MARK: train
 
-    private func train(_ node: YAMLNode) -> TrainDecl? {
+    private func train(_ node: YAMLNode, key: SourceSpan?) -> TrainDecl? {
         guard let fields = MappingFields(node, what: "`train`", allowed: TrainSchema.keys + TrainSchema.allRoles,
                                          diagnostics: &diagnostics) else { return nil }
-        guard let objectiveNode = fields.require("objective", what: "`train`", example: "objective: classification",
+        guard let objectiveNode = fields.require("objective", what: "`train`", ownerSpan: key, example: "objective: classification",
                                                  diagnostics: &diagnostics),
               let o = choice(objectiveNode, what: "`objective`", among: Objective.allCases.map(\.rawValue)),
               let objective = Objective(rawValue: o.value) else { return nil }
         var bindings: [(role: Located<String>, network: Located<String>)] = []
         for (key, value) in fields.pairs where TrainSchema.allRoles.contains(key.value) {
             guard objective.roles.contains(key.value) else {
-                diagnostics.add(Diagnostic(.unknownKey, "objective \(objective.rawValue) does not bind a `\(key.value)`",
+                diagnostics.add(Diagnostic(.unknownKey, "objective \(objective.rawValue) binds no `\(key.value)`",
                                            at: key.span, label: "not a role of \(objective.rawValue)",
                                            notes: ["\(objective.rawValue) binds: \(objective.roles.joined(separator: ", "))"]))
                 continue
@@ -387,7 +386,8 @@ public final class SpecDecoder {
             let count = schema.settings.first { $0.name == key.value }?.defaults.count ?? 1
             let items = count == 1 ? [value] : value.sequence
             guard let items, items.count == count else {
-                diagnostics.add(Diagnostic(.wrongType, "`\(key.value)` takes a list of \(count) numbers, found \(value.kindDescription)",
+                let found = value.sequence.map { "a list of \($0.count)" } ?? value.kindDescription
+                diagnostics.add(Diagnostic(.wrongType, "`\(key.value)` takes a list of \(count) numbers, found \(found)",
                                            at: value.span, label: "expected \(count) numbers"))
                 return nil
             }

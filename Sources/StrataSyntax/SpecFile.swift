@@ -43,7 +43,9 @@ public enum ParamValue: Sendable {
 
 public struct ParamDecl: Sendable {
     public let name: Located<String>
-    public let value: ParamValue
+    /// nil when the value was malformed (and reported); the name still counts
+    /// as declared, so its uses are not reported again.
+    public let value: ParamValue?
 }
 
 public struct DimDecl: Sendable {
@@ -54,7 +56,8 @@ public struct DimDecl: Sendable {
 
 public struct BlockParamDecl: Sendable {
     public let name: Located<String>
-    /// nil for `required`.
+    public let isRequired: Bool
+    /// nil when required, or when the default was malformed (and reported).
     public let defaultValue: ParamValue?
 }
 

@@ -5,9 +5,9 @@ import StrataDiagnostics
 /// Reads one YAML document from libyaml's event stream into a located node
 /// tree. It is strict where libyaml is lenient: duplicate keys, alias bombs,
 /// deep nesting, invalid UTF-8, tabs, empty files and several documents are
-/// all errors. A malformed stream stops reading, since the tree past it is
-/// unknown; a duplicate key, an unknown alias or a bad merge does not: the
-/// reader reports it, drops the offending part and goes on.
+/// all errors. Most stop reading, since the tree past them is unknown or
+/// partial; a duplicate key does not: the reader reports it, keeps the first
+/// occurrence and goes on, so later independent mistakes are reported too.
 public struct YAMLReader {
     /// Nodes a document may expand to, counting alias copies; a real spec has
     /// a few thousand, a "billion laughs" file billions.
@@ -161,6 +161,7 @@ private struct Builder {
             try checkDepth(depth, start)
             var pairs: [YAMLPair] = []
             var merged: [YAMLPair] = []
+            var mergeKey: YAMLNode?
             while true {
                 let (e, s) = try next()
                 if case .mappingEnd = e {
@@ -171,16 +172,22 @@ private struct Builder {
                 let (ve, vs) = try next()
                 let value = try node(ve, vs, depth: depth + 1)
                 if key.plainScalar == "<<" {
-                    merged += mergeSources(value)
+                    if let first = mergeKey {
+                        problems.append(failure(.duplicateKey, "duplicate merge key `<<`", key.span, label: "second merge",
+                                                secondary: [Label(first.span, "first merge here")],
+                                                help: ["merge several mappings with one key: `<<: [*a, *b]`"]))
+                        continue
+                    }
+                    mergeKey = key
+                    merged += try mergeSources(value)
                 } else {
                     pairs.append(YAMLPair(key: key, value: value))
                 }
             }
         case .alias(let name):
             guard let target = anchors[name] else {
-                problems.append(failure(.unknownAlias, "alias '*\(name)' refers to no anchor defined above it", start,
-                                        help: ["define `&\(name)` on a node before using `*\(name)`"]))
-                return YAMLNode(.scalar("", .plain), span: start, tag: nil)
+                throw failure(.unknownAlias, "alias '*\(name)' refers to no anchor defined above it", start,
+                              label: "unknown anchor", help: ["define `&\(name)` on a node before using `*\(name)`"])
             }
             nodes += target.size
             try checkBudget(start)
@@ -219,14 +226,13 @@ private struct Builder {
         return result
     }
 
-    mutating func mergeSources(_ value: YAMLNode) -> [YAMLPair] {
+    func mergeSources(_ value: YAMLNode) throws -> [YAMLPair] {
         if let pairs = value.mapping { return pairs }
         if let items = value.sequence, items.allSatisfy({ $0.mapping != nil }) {
             return items.flatMap { $0.mapping ?? [] }
         }
-        problems.append(failure(.badMerge, "a merge key `<<` takes a mapping or a list of mappings, found \(value.kindDescription)",
-                                value.span, label: "not a mapping", help: ["write `<<: *anchor` where the anchor is on a mapping"]))
-        return []
+        throw failure(.badMerge, "a merge key `<<` takes a mapping or a list of mappings, found \(value.kindDescription)",
+                      value.span, label: "not a mapping", help: ["write `<<: *anchor` where the anchor is on a mapping"])
     }
 
     func checkDepth(_ depth: Int, _ span: SourceSpan) throws {
@@ -273,7 +279,8 @@ private struct Builder {
             secondary.append(Label(SourceSpan(file: file, range: file.offset(line: line, column: indent + 1)..<end),
                                    "this list item has no colon"))
         }
-        return failure(.yamlSyntax, "YAML syntax error: \(problem)", span, secondary: secondary, help: help, fixIts: fixIts)
+        return failure(.yamlSyntax, "YAML syntax error: \(problem)", span, label: "the YAML parser stopped here",
+                       secondary: secondary, help: help, fixIts: fixIts)
     }
 
     /// The nearest line above `line` that is a bare list item such as `- relu`.

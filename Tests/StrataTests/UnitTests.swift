@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("(ngf*2", "E301", 10), ("ngf)", "E301", 7), ("ngf*", "E301", 8), ("2H", "E301", 4), ("a $ b", "E301", 6),
+        ("(ngf*2", "E301", 10), ("ngf)", "E301", 7), ("ngf*", "E301", 7), ("2H", "E301", 4), ("a $ b", "E301", 6),
         ("99999999999999999999", "E302", 4), ("a +* b", "E301", 7),
     ])
     func reportsErrorsAtTheToken(_ input: String, _ code: String, _ column: Int) {
