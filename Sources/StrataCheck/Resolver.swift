@@ -7,7 +7,7 @@ import StrataSyntax
 /// block parameters, the names in expressions, `from` references, outputs
 /// and the networks `train:` binds. It reports every problem and resolves
 /// around it, so independent mistakes are all reported in one run.
-public final class Resolver {
+public struct Resolver {
     /// A chain longer than this is a typo, and would blow up the expanded graph.
     public static let maxRepeat = 4096
 
@@ -26,12 +26,12 @@ public final class Resolver {
     }
 
     public static func resolve(_ spec: SpecFile) -> (ResolvedSpec, DiagnosticSet) {
-        let r = Resolver(spec: spec)
+        var r = Resolver(spec: spec)
         let resolved = r.run()
         return (resolved, r.diagnostics)
     }
 
-    private func run() -> ResolvedSpec {
+    private mutating func run() -> ResolvedSpec {
         declareSymbols()
         var blocks: [String: ResolvedBlock] = [:]
         for decl in spec.blocks {
@@ -60,7 +60,7 @@ public final class Resolver {
 
     // MARK: params and dims
 
-    private func declareSymbols() {
+    private mutating func declareSymbols() {
         globalScope.later = Set(spec.params.map(\.name.value))
         for p in spec.params {
             globalScope.later.remove(p.name.value)
@@ -94,13 +94,13 @@ public final class Resolver {
         }
     }
 
-    private func checkParamValue(_ value: ParamValue, scope: ExpressionScope) {
+    private mutating func checkParamValue(_ value: ParamValue, scope: ExpressionScope) {
         if case .integer(let e) = value { _ = scope.check(e, into: &diagnostics) }
     }
 
     // MARK: layers
 
-    private func resolveLayers(_ entries: [LayerEntry], inputs: [Located<String>], scope: ExpressionScope) -> [ResolvedLayer] {
+    private mutating func resolveLayers(_ entries: [LayerEntry], inputs: [Located<String>], scope: ExpressionScope) -> [ResolvedLayer] {
         var defined: [String: SourceSpan] = [:]
         for i in inputs where defined[i.value] == nil { defined[i.value] = i.span }
         var definedLater: [String: SourceSpan] = [:]
@@ -125,7 +125,7 @@ public final class Resolver {
         return layers
     }
 
-    private func checkInputs(_ entry: LayerEntry, index: Int, callee: Callee?, inputs: [Located<String>],
+    private mutating func checkInputs(_ entry: LayerEntry, index: Int, callee: Callee?, inputs: [Located<String>],
                              defined: [String: SourceSpan], definedLater: [String: SourceSpan]) {
         for ref in entry.from ?? [] where defined[ref.value] == nil {
             if ref.value == entry.name?.value {
@@ -170,12 +170,12 @@ public final class Resolver {
     }
 
     private func join(_ spans: [SourceSpan]) -> SourceSpan {
-        guard let first = spans.first, let last = spans.last else { return spec.source.emptySpan }
+        guard let first = spans.first, let last = spans.last else { return SourceSpan(file: spec.source, range: 0..<0) }
         return SourceSpan(file: first.file, range: first.range.lowerBound..<max(first.range.lowerBound, last.range.upperBound))
     }
 
     /// The entry's op or block, with its arguments read; nil when it calls nothing known.
-    private func resolveCall(_ entry: LayerEntry, scope: ExpressionScope) -> ResolvedLayer? {
+    private mutating func resolveCall(_ entry: LayerEntry, scope: ExpressionScope) -> ResolvedLayer? {
         let known = entry.calls.filter { Op(name: $0.callee.value) != nil || blockDecls[$0.callee.value] != nil }
         if known.count > 1 {
             diagnostics.add(Diagnostic(.badLayerEntry, "one layer entry names two ops, '\(known[0].callee.value)' and '\(known[1].callee.value)'",
@@ -195,10 +195,9 @@ public final class Resolver {
         guard let call = known.first else {
             let callee = entry.callee
             let candidates = Op.allCases.map(\.name) + blockDecls.keys.sorted()
-            var s = Suggestions.didYouMean(callee.value, at: callee.span, among: candidates)
-            if s.help.isEmpty, let op = Op.alias(callee.value) {
-                s = (["Strata calls this op '\(op.name)'"], [FixIt(callee.span, op.name)])
-            }
+            // Another framework's name is a surer guess than a near spelling.
+            let s = Op.alias(callee.value).map { (help: ["Strata calls this op '\($0.name)'"], fixIts: [FixIt(callee.span, $0.name)]) }
+                ?? Suggestions.didYouMean(callee.value, at: callee.span, among: candidates)
             diagnostics.add(Diagnostic(.unknownOp, "unknown op or block '\(callee.value)'", at: callee.span,
                                        label: "not an op or a block", notes: s.help.isEmpty ? ["see docs/ops.md for the ops"] : [],
                                        help: s.help, fixIts: s.fixIts))
@@ -213,7 +212,7 @@ public final class Resolver {
                              arguments: block.map { blockArguments($0, call, scope: scope) } ?? [:])
     }
 
-    private func checkRepeat(_ r: ExprSyntax, scope: ExpressionScope) {
+    private mutating func checkRepeat(_ r: ExprSyntax, scope: ExpressionScope) {
         guard scope.check(r, constant: .repeatCount, into: &diagnostics) else { return }
         guard case .success(let n) = r.expr.evaluate(paramValues) else { return }
         if n < 1 {
@@ -225,7 +224,7 @@ public final class Resolver {
         }
     }
 
-    private func opAttributes(_ op: Op, _ call: (callee: Located<String>, arguments: LayerArguments),
+    private mutating func opAttributes(_ op: Op, _ call: (callee: Located<String>, arguments: LayerArguments),
                               scope: ExpressionScope) -> [String: Located<AttributeValue>] {
         let spec = op.spec
         let reader = AttributeReader(scope: scope)
@@ -277,7 +276,7 @@ public final class Resolver {
         return values
     }
 
-    private func blockArguments(_ block: BlockDecl, _ call: (callee: Located<String>, arguments: LayerArguments),
+    private mutating func blockArguments(_ block: BlockDecl, _ call: (callee: Located<String>, arguments: LayerArguments),
                                 scope: ExpressionScope) -> [String: Located<ParamValue>] {
         var values: [String: Located<ParamValue>] = [:]
         var typoFor: Set<String> = []
@@ -324,9 +323,9 @@ public final class Resolver {
         return values
     }
 
-    private func checkBlocksUsed() {
+    private mutating func checkBlocksUsed() {
         let callees = Set((spec.blocks.flatMap(\.layers) + spec.networks.flatMap(\.layers)).flatMap { $0.calls.map(\.callee.value) })
-        for b in spec.blocks where !callees.contains(b.name.value) {
+        for b in spec.blocks where !callees.contains(b.name.value) && Op(name: b.name.value) == nil {
             diagnostics.add(Diagnostic(.unusedBlock, "block '\(b.name.value)' is never used", at: b.name.span,
                                        label: "defined but not used", help: ["use it in a network, or remove it"]))
         }
@@ -338,11 +337,13 @@ public final class Resolver {
     }
 
     /// Block uses that lead back to the block they are in, one report per cycle.
-    private func checkBlockCycles() {
+    private mutating func checkBlockCycles() {
         var uses: [String: [(String, SourceSpan)]] = [:]
         for b in spec.blocks {
+            // A name that is an op calls the op, even where a block shadows it (E419).
             uses[b.name.value] = b.layers.flatMap { e in
-                e.calls.filter { blockDecls[$0.callee.value] != nil }.map { ($0.callee.value, $0.callee.span) }
+                e.calls.filter { blockDecls[$0.callee.value] != nil && Op(name: $0.callee.value) == nil }
+                    .map { ($0.callee.value, $0.callee.span) }
             }
         }
         var reported: Set<[String]> = []
@@ -376,7 +377,7 @@ public final class Resolver {
 
     // MARK: outputs and train
 
-    private func resolveOutputs(_ decl: NetworkDecl, layers: [ResolvedLayer]) {
+    private mutating func resolveOutputs(_ decl: NetworkDecl, layers: [ResolvedLayer]) {
         var defined = Set(decl.inputs.map(\.name.value))
         for l in decl.layers { if let n = l.name { defined.insert(n.value) } }
         for output in decl.outputs {
@@ -398,7 +399,7 @@ public final class Resolver {
         }
     }
 
-    private func resolveTrain() -> [String: String] {
+    private mutating func resolveTrain() -> [String: String] {
         guard let train = spec.train else { return [:] }
         let names = spec.networks.map(\.name.value)
         var bindings: [String: String] = [:]
@@ -436,8 +437,4 @@ public final class Resolver {
         }
         return bindings
     }
-}
-
-extension SourceFile {
-    var emptySpan: SourceSpan { SourceSpan(file: self, range: 0..<0) }
 }

@@ -1,6 +1,6 @@
 /// A JSON document with ordered object keys, printed the same way every
 /// time, for generated files that are committed and compared in tests.
-public indirect enum JSONValue: Sendable, Equatable {
+public indirect enum JSONValue: Sendable {
     case object([(String, JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -8,8 +8,6 @@ public indirect enum JSONValue: Sendable, Equatable {
     case number(Double)
     case bool(Bool)
     case null
-
-    public static func == (a: JSONValue, b: JSONValue) -> Bool { a.pretty() == b.pretty() }
 
     /// Two-space indented JSON with a trailing newline at the top level.
     public func pretty(indent: Int = 0) -> String {

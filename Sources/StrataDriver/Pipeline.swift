@@ -30,7 +30,7 @@ public enum Pipeline {
 
     /// Checks every spec named by `paths` (files, or directories searched for
     /// *.yaml and *.yml); a path that cannot be read is a usage error.
-    public static func check(paths: [String]) throws(UsageError) -> CheckReport {
+    public static func check(paths: [String]) throws -> CheckReport {
         let files = try SpecFiles.expand(paths)
         var diagnostics = DiagnosticSet()
         for path in files {

@@ -9,7 +9,7 @@ public enum SpecFiles {
 
     /// Files stay as named; directories become their *.yaml / *.yml files,
     /// recursively, in sorted order so output is stable.
-    public static func expand(_ paths: [String]) throws(UsageError) -> [String] {
+    public static func expand(_ paths: [String]) throws -> [String] {
         var files: [String] = []
         let fm = FileManager.default
         for path in paths {
@@ -38,7 +38,7 @@ public enum SpecFiles {
         return files
     }
 
-    public static func load(_ path: String) throws(UsageError) -> SourceFile {
+    public static func load(_ path: String) throws -> SourceFile {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw UsageError("cannot read file: \(path)") }
         defer { try? handle.close() }
         let data: Data

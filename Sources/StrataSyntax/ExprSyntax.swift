@@ -77,7 +77,19 @@ public struct ExprParser {
     /// a float even when its value is whole. Digits alone are an integer,
     /// however large, so an overlong one is reported as out of range.
     public static func floatLiteral(_ text: String) -> Double? {
-        guard text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let d = Double(text), d.isFinite else { return nil }
+        // Decimal notation only: Double("0xE") would read hexadecimal.
+        var rest = Substring(text)
+        if rest.first == "-" || rest.first == "+" { rest = rest.dropFirst() }
+        let mantissa = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        let exponent = rest.dropFirst(mantissa.count)
+        guard mantissa.contains(where: \.isNumber), mantissa.filter({ $0 == "." }).count <= 1 else { return nil }
+        if !exponent.isEmpty {
+            var e = exponent.dropFirst()
+            guard exponent.first == "e" || exponent.first == "E" else { return nil }
+            if e.first == "-" || e.first == "+" { e = e.dropFirst() }
+            guard !e.isEmpty, e.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        }
+        guard mantissa.contains(".") || !exponent.isEmpty, let d = Double(text), d.isFinite else { return nil }
         return d
     }
 

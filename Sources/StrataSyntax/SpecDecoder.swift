@@ -372,7 +372,7 @@ public final class SpecDecoder {
         if node.scalar != nil {
             return choice(node, what: "`optimizer`", among: names).map { OptimizerDecl(kind: $0, settings: []) }
         }
-        guard let pairs = node.mapping, pairs.count == 1, let kindName = pairs[0].key.scalar else {
+        guard let pairs = node.mapping, pairs.count == 1, pairs[0].key.scalar != nil else {
             diagnostics.add(Diagnostic(.wrongType, "`optimizer` takes one optimizer, found \(node.kindDescription)",
                                        at: node.span, label: "expected `adam` or `{adam: {lr: 0.001}}`"))
             return nil

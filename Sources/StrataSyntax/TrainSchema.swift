@@ -39,7 +39,7 @@ public enum TrainSchema {
 
     /// PyTorch's optimizers and defaults, so a spec means what torch.optim means.
     public static let optimizers: [(name: String, settings: [Setting])] = [
-        ("sgd", [.init(name: "lr", defaults: [0.01]), .init(name: "momentum", defaults: [0]),
+        ("sgd", [.init(name: "lr", defaults: [0.001]), .init(name: "momentum", defaults: [0]),
                  .init(name: "dampening", defaults: [0]), .init(name: "weight_decay", defaults: [0])]),
         ("adam", [.init(name: "lr", defaults: [0.001]), .init(name: "betas", defaults: [0.9, 0.999]),
                   .init(name: "eps", defaults: [1e-8]), .init(name: "weight_decay", defaults: [0])]),

@@ -150,3 +150,15 @@ import Testing
         #expect(d.primary.span.start == SourceLocation(line: 2, column: 4))
     }
 }
+
+@Suite struct NumberTests {
+    @Test(arguments: [("0.2", 0.2), ("1e-5", 1e-5), ("-1.5E+3", -1500), (".5", 0.5), ("2.", 2.0), ("3e2", 300)])
+    func decimalFloats(_ text: String, _ value: Double) {
+        #expect(ExprParser.floatLiteral(text) == value)
+    }
+
+    @Test(arguments: ["12", "0xE", "0x1p3", "1e", "e5", "1.2.3", "nan", "inf", "1e400", "", "-", "1_0.5"])
+    func notFloats(_ text: String) {
+        #expect(ExprParser.floatLiteral(text) == nil)
+    }
+}
