@@ -226,20 +226,18 @@ public struct ExprParser {
     }
 
     private mutating func expression(depth: Int) throws -> ExprSyntax {
-        var lhs = try term(depth: depth)
-        while case .op(let op) = tokens[position].0, op.precedence == 1 {
-            position += 1
-            let rhs = try term(depth: depth)
-            lhs = ExprSyntax(.binary(op, lhs, rhs), span: join(lhs, rhs))
-        }
-        return lhs
+        try binary(precedence: 1, depth: depth)
     }
 
-    private mutating func term(depth: Int) throws -> ExprSyntax {
-        var lhs = try factor(depth: depth)
-        while case .op(let op) = tokens[position].0, op.precedence == 2 {
+    /// Left-associative operators of one precedence level over the next level's operands.
+    private mutating func binary(precedence: Int, depth: Int) throws -> ExprSyntax {
+        func operand(_ p: inout ExprParser) throws -> ExprSyntax {
+            precedence == 1 ? try p.binary(precedence: 2, depth: depth) : try p.factor(depth: depth)
+        }
+        var lhs = try operand(&self)
+        while case .op(let op) = tokens[position].0, op.precedence == precedence {
             position += 1
-            let rhs = try factor(depth: depth)
+            let rhs = try operand(&self)
             lhs = ExprSyntax(.binary(op, lhs, rhs), span: join(lhs, rhs))
         }
         return lhs
