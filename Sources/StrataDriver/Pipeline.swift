@@ -1,6 +1,7 @@
 import Foundation
 import StrataCheck
 import StrataDiagnostics
+import StrataIR
 import StrataSyntax
 
 /// The pipeline as one readable function per verb. Each verb stops at the
@@ -8,8 +9,13 @@ import StrataSyntax
 public enum Pipeline {
     public static let version = "0.1.0"
 
-    /// Reads, decodes and resolves one spec; every problem found, in source order.
-    public static func check(_ file: SourceFile) -> DiagnosticSet {
+    /// Reads, decodes, resolves and shape-checks one spec: every problem found.
+    public static func check(_ file: SourceFile) -> DiagnosticSet { compile(file).diagnostics }
+
+    /// The checked model of one spec, when it has no errors, and every
+    /// problem found. Shapes are checked only once every name resolves, so
+    /// that a misspelt name is not also reported as a string of type errors.
+    public static func compile(_ file: SourceFile) -> (model: CheckedModel?, diagnostics: DiagnosticSet) {
         var diagnostics = DiagnosticSet()
         let root: YAMLNode
         switch YAMLReader(file: file).read() {
@@ -18,14 +24,17 @@ public enum Pipeline {
             for d in read.problems { diagnostics.add(d) }
         case .failure(let d):
             diagnostics.add(d)
-            return diagnostics
+            return (nil, diagnostics)
         }
         let (spec, decodeDiagnostics) = SpecDecoder.decode(root)
         diagnostics.add(contentsOf: decodeDiagnostics)
-        guard let spec else { return diagnostics }
-        let (_, resolveDiagnostics) = Resolver.resolve(spec)
+        guard let spec else { return (nil, diagnostics) }
+        let (resolved, resolveDiagnostics) = Resolver.resolve(spec)
         diagnostics.add(contentsOf: resolveDiagnostics)
-        return diagnostics
+        guard !diagnostics.hasErrors else { return (nil, diagnostics) }
+        let (model, checkDiagnostics) = Checker.check(resolved)
+        diagnostics.add(contentsOf: checkDiagnostics)
+        return (model, diagnostics)
     }
 
     /// Checks every spec named by `paths` (files, or directories searched for

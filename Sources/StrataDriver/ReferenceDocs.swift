@@ -8,7 +8,9 @@ import StrataSyntax
 /// fails when the committed pages differ from what these produce.
 public enum ReferenceDocs {
     /// Every diagnostic code, in the order the phases run.
-    public static var allCodes: [DiagnosticCode] { DiagnosticCode.syntaxCodes + DiagnosticCode.checkCodes }
+    public static var allCodes: [DiagnosticCode] {
+        DiagnosticCode.syntaxCodes + DiagnosticCode.checkCodes + DiagnosticCode.shapeCodes
+    }
 
     public static func opReference() -> String {
         var out = """
@@ -66,6 +68,9 @@ public enum ReferenceDocs {
             | E3xx | expressions |
             | E4xx | names: ops, attributes, values, blocks, outputs, `train` bindings |
             | W4xx | warnings about names; `--werror` makes them errors |
+            | E5xx | shapes and types of values, proven for every size the dims allow |
+            | E6xx | contracts between networks set up by `train:` |
+            | W5xx | shape facts that could be neither proven nor refuted |
 
             | code | severity | meaning |
             | --- | --- | --- |

@@ -1,0 +1,154 @@
+import StrataDiagnostics
+import StrataSymbolic
+
+/// A value's type: element type and symbolic shape.
+public struct TensorType: Hashable, Sendable {
+    public let dtype: DType
+    public let shape: [Poly]
+
+    public init(_ dtype: DType, _ shape: [Poly]) {
+        self.dtype = dtype
+        self.shape = shape
+    }
+
+    public var rank: Int { shape.count }
+}
+
+/// An attribute value after checking: constants evaluated, defaults filled in.
+public enum AttrValue: Hashable, Sendable {
+    case int(Int)
+    case ints([Int])
+    case float(Double)
+    case bool(Bool)
+    case choice(String)
+    /// A shape over dims, as a reshape target.
+    case shape([Poly])
+}
+
+/// A learned parameter or a buffer, named as PyTorch names it in a state_dict.
+public struct Parameter: Hashable, Sendable {
+    public enum Kind: String, Sendable {
+        case weight, bias
+        /// Running statistics and counters: saved with the model, not trained.
+        case buffer
+    }
+
+    /// The full name: `generator.0.weight`.
+    public let name: String
+    public let shape: [Int]
+    public let dtype: ParameterType
+    public let kind: Kind
+
+    public init(name: String, shape: [Int], dtype: ParameterType = .f32, kind: Kind) {
+        self.name = name
+        self.shape = shape
+        self.dtype = dtype
+        self.kind = kind
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+    public var trainable: Bool { kind != .buffer }
+}
+
+/// Element types of parameters; PyTorch keeps batch norm's counter in int64.
+public enum ParameterType: String, Sendable {
+    case f32, i64
+
+    public var byteCount: Int { self == .f32 ? 4 : 8 }
+}
+
+public struct ValueID: Hashable, Sendable, Comparable {
+    public let index: Int
+    public init(_ index: Int) { self.index = index }
+    public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
+}
+
+/// One op application in a checked graph.
+public struct Node: Sendable {
+    public let op: Op
+    public let attributes: [String: AttrValue]
+    public let inputs: [ValueID]
+    public let output: ValueID
+    /// The layer path that names this node's value and parameters: `3`, `body`, `4.2.0`.
+    public let path: String
+    public let parameters: [Parameter]
+    /// The layer entry it came from (inside a block: the entry in the block).
+    public let span: SourceSpan
+
+    public init(op: Op, attributes: [String: AttrValue], inputs: [ValueID], output: ValueID, path: String,
+                parameters: [Parameter], span: SourceSpan) {
+        self.op = op
+        self.attributes = attributes
+        self.inputs = inputs
+        self.output = output
+        self.path = path
+        self.parameters = parameters
+        self.span = span
+    }
+
+    public func int(_ name: String) -> Int? {
+        if case .int(let v)? = attributes[name] { return v }
+        return nil
+    }
+
+    public func ints(_ name: String) -> [Int]? {
+        if case .ints(let v)? = attributes[name] { return v }
+        return nil
+    }
+
+    public func float(_ name: String) -> Double? {
+        if case .float(let v)? = attributes[name] { return v }
+        return nil
+    }
+
+    public func bool(_ name: String) -> Bool? {
+        if case .bool(let v)? = attributes[name] { return v }
+        return nil
+    }
+
+    public func choice(_ name: String) -> String? {
+        if case .choice(let v)? = attributes[name] { return v }
+        return nil
+    }
+}
+
+/// One network after checking: blocks expanded, every value typed, every
+/// parameter named and shaped. Nodes are in a valid execution order.
+public struct Graph: Sendable {
+    public let name: String
+    public let inputs: [(name: String, value: ValueID)]
+    public let outputs: [(name: String, value: ValueID)]
+    public let types: [TensorType]
+    public let nodes: [Node]
+
+    public init(name: String, inputs: [(name: String, value: ValueID)], outputs: [(name: String, value: ValueID)],
+                types: [TensorType], nodes: [Node]) {
+        self.name = name
+        self.inputs = inputs
+        self.outputs = outputs
+        self.types = types
+        self.nodes = nodes
+    }
+
+    public func type(_ v: ValueID) -> TensorType { types[v.index] }
+
+    public var parameters: [Parameter] { nodes.flatMap(\.parameters) }
+}
+
+/// A whole spec after checking: what `strata compile --emit ir` prints.
+public struct CheckedModel: Sendable {
+    public let name: String
+    public let scope: DimScope
+    public let networks: [Graph]
+    /// Role to network name, from `train:`.
+    public let trainBindings: [String: String]
+
+    public init(name: String, scope: DimScope, networks: [Graph], trainBindings: [String: String]) {
+        self.name = name
+        self.scope = scope
+        self.networks = networks
+        self.trainBindings = trainBindings
+    }
+
+    public func network(_ name: String) -> Graph? { networks.first { $0.name == name } }
+}
