@@ -28,6 +28,9 @@ demo: release
 	@echo
 	@echo "==> strata check docs/examples/mistakes.yaml  (a spec with five independent mistakes)"
 	@$(RELEASE_BIN) check docs/examples/mistakes.yaml || echo "(exit status $$?: the spec has errors, as intended here)"
+	@echo
+	@echo "==> strata summary Specs/dcgan-64.yaml --dims N=64  (a generative model, shapes proven for every batch size)"
+	$(RELEASE_BIN) summary Specs/dcgan-64.yaml --dims N=64
 
 # The release build is part of the test: the optimizer has crashed on code
 # that builds fine in debug. The script checks run before swift test so that

@@ -97,6 +97,10 @@ struct NetworkBuilder {
     var diagnostics = DiagnosticSet()
 
     private var types: [TensorType?] = []
+    /// The block uses and repetitions the current layer sits in, innermost
+    /// last, to say where an error inside a block came from.
+    private var callers: [Label] = []
+    private var repetitions: [String] = []
     private var producers: [Label] = []
     private var nodes: [Node] = []
     private let prefix: String
@@ -115,10 +119,15 @@ struct NetworkBuilder {
             var shape: [Poly] = []
             for d in input.shape.dims {
                 guard let p = normalize(d, env: env) else { continue }
-                if !env.scope.provePositive(p).isProven {
-                    diagnostics.add(Diagnostic(.badInputShape, "input dimension \(env.scope.describe(p)) is not positive for every size the dims allow",
-                                               at: d.span, label: "can be below 1",
-                                               help: ["use a dim or a positive expression"]))
+                if case .refuted(let c) = env.scope.provePositive(p) {
+                    let real = Dictionary(uniqueKeysWithValues: c.binding.map { ($0.name, $0.value) })
+                    let value = (try? d.expr.replacingSymbols(real).evaluate(env.scope.constants).get()).map(String.init) ?? "below 1"
+                    let suggestion = env.scope.suggest(for: p.symbols, preferring: .min) { s in
+                        (try? s.normalize(d.expr)).map { s.provePositive($0) } ?? .unknown(checked: 0)
+                    }
+                    diagnostics.add(Diagnostic(.badInputShape, "input dimension \(env.scope.describe(p)) is not positive" + (c.binding.isEmpty ? "" : " for every size the dims allow"),
+                                               at: d.span, label: c.binding.isEmpty ? "is \(value)" : "is \(value) for \(c)",
+                                               help: suggestion.map { ["\($0) so that every size works"] } ?? ["use a dim or a positive number"]))
                 }
                 shape.append(p)
             }
@@ -149,9 +158,7 @@ struct NetworkBuilder {
         return ValueID(types.count - 1)
     }
 
-    private func describe(_ t: TensorType) -> String {
-        (t.dtype == .f32 ? "" : t.dtype.rawValue) + "[\(t.shape.map { env.scope.describe($0) }.joined(separator: ", "))]"
-    }
+    private func describe(_ t: TensorType) -> String { t.display(env.scope) }
 
     /// Applies one entry (repeated, or a block use expanded inline) and
     /// returns its value; nil when it could not be typed.
@@ -174,7 +181,10 @@ struct NetworkBuilder {
         var current = inputs
         for j in 0..<count {
             let p = count > 1 || layer.entry.repeatCount != nil ? "\(path).\(j)" : path
-            guard let v = apply(layer, path: p, env: env, inputs: current) else { return nil }
+            if count > 1 { repetitions.append("in repetition \(j + 1) of \(count) of `\(layer.callee.span.text)` (\(p))") }
+            let v = apply(layer, path: p, env: env, inputs: current)
+            if count > 1 { repetitions.removeLast() }
+            guard let v else { return nil }
             current = [v]
         }
         return current.first
@@ -185,6 +195,8 @@ struct NetworkBuilder {
         case .block(let name):
             guard let block = resolved.blocks[name] else { return nil }
             let inner = env.entering(block, arguments: layer.arguments)
+            callers.append(Label(layer.callee.span, "in this use of block '\(name)' (\(path))"))
+            defer { callers.removeLast() }
             var local: [String: ValueID] = ["input": inputs[0]]
             var last: ValueID? = inputs[0]
             for (index, l) in block.layers.enumerated() {
@@ -208,7 +220,9 @@ struct NetworkBuilder {
                 nodes.append(Node(op: op, attributes: context.attributes, inputs: inputs, output: v, path: path,
                                   parameters: parameters, span: layer.callee.span))
                 return v
-            } catch let d as Diagnostic {
+            } catch var d as Diagnostic {
+                d.secondary += callers.reversed()
+                d.notes += repetitions.reversed()
                 diagnostics.add(d)
                 return nil
             } catch {
@@ -245,6 +259,12 @@ struct NetworkBuilder {
                 var shape: [Poly] = []
                 for d in dims {
                     if d.constant == -1 { shape.append(.constant(-1)); continue }
+                    if let k = d.constant, k < 1 {
+                        diagnostics.add(Diagnostic(.badAttributeValue, "a reshape dimension must be at least 1, or -1 to infer it; found \(k)",
+                                                   at: d.span, label: "out of range"))
+                        ok = false
+                        break
+                    }
                     guard let p = normalize(d, env: env) else { ok = false; break }
                     shape.append(p)
                 }
@@ -271,7 +291,7 @@ struct NetworkBuilder {
     private mutating func constant(_ e: ExprSyntax, env: Environment, what: String) -> Int? {
         guard let p = normalize(e, env: env) else { return nil }
         if let c = p.constant { return c }
-        diagnostics.add(Diagnostic(.notConstant, "\(what) must be a fixed number, but \(env.scope.describe(p)) depends on \(p.symbols.joined(separator: ", "))",
+        diagnostics.add(Diagnostic(.notConstant, "\(what) must be a fixed number, not \(env.scope.describe(p)), which varies with \(p.symbols.joined(separator: " and "))",
                                    at: e.span, label: "varies with the input size", help: ["use numbers and params here"]))
         return nil
     }

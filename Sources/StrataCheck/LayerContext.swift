@@ -59,7 +59,7 @@ struct LayerContext {
     }
 
     func describe(_ p: Poly) -> String { scope.describe(p) }
-    func describe(_ t: TensorType) -> String { "[\(t.shape.map(describe).joined(separator: ", "))]" }
+    func describe(_ t: TensorType) -> String { t.display(scope) }
 
     // MARK: checks shared by the rules
 
@@ -82,6 +82,7 @@ struct LayerContext {
     /// A size that must not depend on any dim, such as a channel count that
     /// shapes a weight.
     func constant(_ p: Poly, _ what: String) throws -> Int {
+        // (Sizes that shape a weight.)
         if let c = p.constant { return c }
         throw failure(.notConstant, "\(op.name)'s \(what) must be a fixed number, but it is \(describe(p))",
                       label: "depends on \(p.symbols.joined(separator: ", "))",
@@ -109,21 +110,26 @@ struct LayerContext {
     /// Proves that a computed size is at least 1 for every allowed binding;
     /// the error shows the formula, a counterexample with its numbers, and
     /// the constraint that would fix it.
-    mutating func requirePositive(_ formula: DimExpr, _ what: String, at attribute: String? = nil) throws -> Poly {
+    mutating func requirePositive(_ formula: DimExpr, _ what: String, at attribute: String? = nil,
+                                  message: String? = nil, fix: String = "make the input larger or the kernel smaller") throws -> Poly {
         let size = try normalize(formula)
         switch scope.provePositive(size) {
         case .proven: return size
         case .refuted(let c):
-            var notes = ["\(what) = \(formula) = \(describe(size))"]
             let values = Dictionary(uniqueKeysWithValues: c.binding.map { ($0.name, $0.value) })
             let numbers = formula.replacingSymbols(values)
-            if case .success(let v) = numbers.evaluate([:]) { notes.append("for \(c): \(numbers) = \(v)") }
-            let suggestion = scope.suggest(for: size.symbols) { s in
+            let value = try? numbers.evaluate([:]).get()
+            let simplified = describe(size)
+            var notes = ["\(what) = \(formula)" + (size.constant == nil && simplified != formula.description ? " = \(simplified)" : "")]
+            if !c.binding.isEmpty, let value { notes.append("for \(c): \(numbers) = \(value)") }
+            if c.binding.isEmpty, let value { notes[0] += " = \(value)" }
+            let suggestion = scope.suggest(for: size.symbols, preferring: .min) { s in
                 (try? s.normalize(formula)).map { s.provePositive($0) } ?? .unknown(checked: 0)
             }
-            throw failure(.nonPositiveSize, "\(op.name)'s \(what) is not positive for every input size", at: attribute,
-                          label: "\(what) can be \((try? numbers.evaluate([:]).get()).map(String.init) ?? "below 1")", notes: notes,
-                          help: suggestion.map { ["\($0) so that every size works"] } ?? ["make the input larger or the kernel smaller"],
+            let always = size.symbols.isEmpty
+            throw failure(.nonPositiveSize, message ?? "\(op.name)'s \(what) is not positive\(always ? "" : " for every input size")",
+                          at: attribute, label: "\(what) is \(value.map(String.init) ?? "below 1")\(always ? "" : " for \(c)")",
+                          notes: notes, help: suggestion.map { ["\($0) so that every size works"] } ?? [fix],
                           withProducers: true)
         case .unknown(let n):
             warnings.append(failure(.unproven, "could not prove that \(op.name)'s \(what) \(describe(size)) is positive",

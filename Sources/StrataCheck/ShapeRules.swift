@@ -104,7 +104,11 @@ enum ShapeRules {
             let axis = try c.axis("axis", rank: first.rank)
             var total = first.shape[axis]
             for i in 1..<c.inputs.count {
-                let x = try c.input(i, ranks: first.rank...first.rank, layout: "rank \(first.rank) like the first input")
+                let x = try c.input(i, ranks: 1...8, layout: "any shape")
+                guard x.rank == first.rank else {
+                    throw c.failure(.shapeMismatch, "concat's inputs have different ranks: \(c.describe(first)) and \(c.describe(x))",
+                                    label: "rank \(first.rank) vs rank \(x.rank)", withProducers: true)
+                }
                 for d in 0..<first.rank where d != axis {
                     try c.requireEqual(first.shape[d], x.shape[d], code: .shapeMismatch,
                                        "concat's inputs differ in axis \(d), which is not the concat axis \(axis)",
@@ -191,7 +195,7 @@ enum ShapeRules {
         switch c.attributes["padding"] {
         case .choice("same")?:
             if stride.contains(where: { $0 != 1 }) {
-                throw c.failure(.badAttributeValue, "`padding: same` needs stride 1, as in PyTorch; found stride \(stride.count == 1 ? String(stride[0]) : "\(stride)")",
+                throw c.failure(.badAttributeValue, "`padding: same` needs stride 1, as in PyTorch; found stride \(Set(stride).count == 1 ? String(stride[0]) : "\(stride)")",
                                 at: "padding", label: "with stride > 1",
                                 help: ["give the padding as numbers: (kernel - 1)/2 per side keeps the size divided by the stride"])
             }
@@ -253,7 +257,8 @@ enum ShapeRules {
                 .binary(.multiply, .constant(2), .constant(padding[i]))),
                 .binary(.multiply, .constant(dilation[i]), .binary(.subtract, .constant(kernel[i]), .constant(1)))),
                 .constant(outputPadding[i])), .constant(1))
-            shape.append(try c.requirePositive(formula, "output \(axisName(i, of: 2))", at: "kernel"))
+            shape.append(try c.requirePositive(formula, "output \(axisName(i, of: 2))", at: padding[i] > 0 ? "padding" : "kernel",
+                                               fix: "use less padding, or a larger kernel or stride"))
         }
         var r = LayerContext.Result(type: TensorType(.f32, shape))
         r.parameters.append(("weight", [cin, out / groups] + kernel, .weight, .f32))
@@ -296,8 +301,9 @@ enum ShapeRules {
                 let gap: DimExpr = .binary(.subtract, .binary(.add, size, .constant(padding[i])),
                                            .binary(.multiply, .binary(.subtract, c.scope.expression(out), .constant(1)), .constant(stride[i])))
                 if !c.scope.provePositive(try c.normalize(gap)).isProven {
-                    throw c.failure(.badAttributeValue, "with `ceil_mode`, \(c.op.name)'s last window starts in the padding for some sizes",
-                                    at: "ceil_mode", label: "size formula not uniform",
+                    throw c.failure(.badAttributeValue, "with `ceil_mode`, \(c.op.name)'s last window would start in the padding, where PyTorch drops it",
+                                    at: "ceil_mode", label: "last window starts in the padding",
+                                    notes: ["Strata needs one output-size formula for every input size"],
                                     help: ["use `ceil_mode: false`, or less padding"])
                 }
             }
@@ -332,7 +338,7 @@ enum ShapeRules {
         } else {
             try c.requireEqual(total, known, code: .reshapeMismatch,
                                "reshape from \(c.describe(x)) to \(c.describe(TensorType(.f32, target))) changes the element count",
-                               at: "shape", aName: "the input has", bName: "the target")
+                               at: "shape", aName: "the input's element count", bName: "the target's")
         }
         for (i, d) in shape.enumerated() {
             _ = try c.requirePositive(c.scope.expression(d), "target dimension \(i)", at: "shape")
@@ -351,9 +357,13 @@ enum ShapeRules {
         var shape = x.shape
         for (axis, pair) in [(2, (sides[0], sides[1])), (3, (sides[2], sides[3]))] {
             if c.choice("mode") == "reflect" {
+                // Reflection mirrors rows inside the map, so each amount must be below its size.
                 let widest = max(pair.0, pair.1)
+                let side = axis == 2 ? "height" : "width"
                 let room: DimExpr = .binary(.subtract, c.scope.expression(x.shape[axis]), .constant(widest))
-                _ = try c.requirePositive(room, "reflect padding room (\(axis == 2 ? "height" : "width") - \(widest))", at: "amount")
+                _ = try c.requirePositive(room, "\(side) - \(widest)", at: "amount",
+                                          message: "reflect padding of \(widest) needs a \(side) above \(widest)",
+                                          fix: "pad less, or use `mode: replicate`")
             }
             shape[axis] = try c.normalize(.binary(.add, c.scope.expression(x.shape[axis]), .constant(pair.0 + pair.1)))
         }

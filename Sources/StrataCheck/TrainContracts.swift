@@ -49,19 +49,23 @@ enum TrainContracts {
             }
         case .vae:
             guard let e = graph("encoder"), let d = graph("decoder"), let z = d.inputs.first else { break }
-            for name in ["mu", "logvar"] {
-                guard let o = e.outputs.first(where: { $0.name == name }) else {
-                    diagnostics.add(Diagnostic(.vaeMismatch, "the encoder '\(e.name)' has no output named '\(name)'", at: span("encoder"),
-                                               label: "needs outputs mu and logvar",
-                                               notes: ["a vae's encoder produces mu and logvar; the decoder reads mu + exp(logvar/2)*eps"],
-                                               help: ["name the encoder's outputs `mu` and `logvar`"]))
-                    continue
-                }
-                if let why = mismatch(e.type(o.value), d.type(z.value)) {
-                    diagnostics.add(Diagnostic(.vaeMismatch, "the encoder's '\(name)' does not fit the decoder's input '\(z.name)'",
-                                               at: span("decoder"), label: why,
-                                               secondary: [label(e, output: name), label(d, input: z.name)].compactMap { $0 }))
-                }
+            let missing = ["mu", "logvar"].filter { name in !e.outputs.contains { $0.name == name } }
+            if !missing.isEmpty {
+                let outputs = decl(e)?.outputs.map { Label($0.name.span, "encoder output '\($0.name.value)'") } ?? []
+                diagnostics.add(Diagnostic(.vaeMismatch, "the encoder '\(e.name)' has no output named \(missing.map { "'\($0)'" }.joined(separator: " or "))",
+                                           at: span("encoder"), label: "needs outputs mu and logvar", secondary: outputs,
+                                           notes: ["a vae's encoder produces mu and logvar; the decoder reads mu + exp(logvar/2)*eps"],
+                                           help: ["name the encoder's outputs `mu` and `logvar`"]))
+            }
+            // mu and logvar usually share their size, so one mistake is reported once.
+            let misfits = ["mu", "logvar"].compactMap { name -> (String, String)? in
+                guard let o = e.outputs.first(where: { $0.name == name }), let why = mismatch(e.type(o.value), d.type(z.value)) else { return nil }
+                return (name, why)
+            }
+            if let first = misfits.first {
+                diagnostics.add(Diagnostic(.vaeMismatch, "the encoder's \(misfits.map { "'\($0.0)'" }.joined(separator: " and ")) do\(misfits.count == 1 ? "es" : "") not fit the decoder's input '\(z.name)'",
+                                           at: span("decoder"), label: first.1,
+                                           secondary: misfits.compactMap { label(e, output: $0.0) } + [label(d, input: z.name)].compactMap { $0 }))
             }
             if let x = e.inputs.first, let y = d.outputs.first, let why = mismatch(d.type(y.value), e.type(x.value)) {
                 diagnostics.add(Diagnostic(.vaeMismatch, "the decoder's output '\(y.name)' does not reconstruct the encoder's input '\(x.name)'",
@@ -72,18 +76,21 @@ enum TrainContracts {
             guard let n = graph("network"), let out = n.outputs.first, let x = n.inputs.first else { break }
             let t = n.type(out.value), batch = n.type(x.value).shape.first
             var why: String?
+            var help = "end the network with `flatten` and `linear: K`"
             if t.rank != 2 {
                 why = "the output '\(out.name)' has rank \(t.rank)"
             } else if t.shape[1].constant == nil {
                 why = "the class count \(scope.describe(t.shape[1])) is not a fixed number"
+                help = "pool to a fixed size before the classifier"
             } else if let b = batch, !scope.proveEqual(t.shape[0], b).isProven {
                 why = "the first axis \(scope.describe(t.shape[0])) is not the batch \(scope.describe(b))"
+                help = "keep the batch axis first; reshape to [\(scope.describe(b)), K] if it moved"
             }
             if let why {
                 diagnostics.add(Diagnostic(.classifierShape, "a classifier must end in [N, K] logits, but \(why)",
                                            at: span("network"), label: "not [N, K]",
                                            secondary: [label(n, output: out.name)].compactMap { $0 },
-                                           help: ["end the network with `flatten` and `linear: K`"]))
+                                           help: [help]))
             }
         case .regression:
             break
@@ -92,6 +99,6 @@ enum TrainContracts {
     }
 
     private static func describe(_ g: Graph, _ v: ValueID?, _ scope: DimScope) -> String {
-        v.map { IRPrinter.describe(g.type($0), scope) } ?? "?"
+        v.map { g.type($0).display(scope) } ?? "?"
     }
 }

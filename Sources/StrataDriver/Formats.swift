@@ -24,6 +24,15 @@ public enum DiagnosticFormat: String, CaseIterable, Sendable {
     }
 }
 
+extension DiagnosticSet {
+    /// Compiler-style text for a terminal, as the verbs other than `check` print
+    /// their spec's problems on standard error.
+    public func renderedText(color: Bool) -> String {
+        let renderer = TextRenderer(color: color)
+        return sorted.map(renderer.render).joined(separator: "\n")
+    }
+}
+
 /// The process exit codes every verb shares (docs/cli.md).
 public enum ExitStatus: Int32, Sendable {
     case success = 0

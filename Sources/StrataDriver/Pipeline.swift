@@ -49,6 +49,47 @@ public enum Pipeline {
     }
 }
 
+extension Pipeline {
+    /// The checked model of the spec at `path`, with `--network` and `--dims`
+    /// applied; a spec with errors throws them as `SpecErrors` (exit 1).
+    public static func load(path: String, network: String?, dims: String?) throws -> LoadedModel {
+        let binding = try dims.map(DimsBinding.parse)
+        let (checked, diagnostics) = compile(try SpecFiles.load(path))
+        guard var model = checked, !diagnostics.hasErrors else { throw SpecErrors(diagnostics: diagnostics) }
+        if let binding { model = try binding.apply(to: model) }
+        var networks = model.networks
+        if let network {
+            guard let g = model.network(network) else {
+                throw UsageError("\(model.name) has no network '\(network)'; its networks: \(model.networks.map(\.name).joined(separator: ", "))")
+            }
+            networks = [g]
+        }
+        return LoadedModel(model: model, networks: networks, warnings: diagnostics, dims: binding)
+    }
+}
+
+/// A checked model with the networks and dims a verb was asked about.
+public struct LoadedModel: Sendable {
+    public let model: CheckedModel
+    public let networks: [Graph]
+    public let warnings: DiagnosticSet
+    public let dims: DimsBinding?
+
+    /// `--emit ir`.
+    public var ir: String {
+        IRPrinter.print(CheckedModel(name: model.name, scope: model.scope, networks: networks, trainBindings: model.trainBindings))
+    }
+
+    public var summaryText: String { Summary.text(model, networks: networks, dims: dims) }
+    public var summaryJSON: String { Summary.json(model, networks: networks, dims: dims) }
+}
+
+/// A spec that does not check: its diagnostics, for a verb that needs a
+/// checked model.
+public struct SpecErrors: Error, Sendable {
+    public let diagnostics: DiagnosticSet
+}
+
 public struct CheckReport: Sendable {
     public let files: Int
     public var diagnostics: DiagnosticSet

@@ -12,6 +12,12 @@ public struct TensorType: Hashable, Sendable {
     }
 
     public var rank: Int { shape.count }
+
+    /// The type as diagnostics show it: the shape, prefixed by the element
+    /// type only when it is not the usual f32 (`i32[N, L]`).
+    public func display(_ scope: DimScope) -> String {
+        (dtype == .f32 ? "" : dtype.rawValue) + "[\(shape.map { scope.describe($0) }.joined(separator: ", "))]"
+    }
 }
 
 /// An attribute value after checking: constants evaluated, defaults filled in.

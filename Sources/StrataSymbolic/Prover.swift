@@ -34,7 +34,8 @@ extension DimScope {
     public func proveEqual(_ a: Poly, _ b: Poly) -> Proof {
         guard let d = try? a.subtracting(b) else { return .unknown(checked: 0) }
         if d.isZero { return .proven }
-        return search(d.symbols) { (try? d.evaluate($0)).map { $0 != 0 } ?? false }
+        // Bind every symbol of both sides, so the counterexample evaluates each.
+        return search(Array(Set(a.symbols + b.symbols)).sorted()) { (try? d.evaluate($0)).map { $0 != 0 } ?? false }
     }
 
     /// Proves `p >= 1`: shifting every symbol to its lower bound plus a
@@ -86,9 +87,22 @@ extension DimScope {
         return b
     }
 
+    /// Which kind of constraint to try first: a lower bound fixes sizes that
+    /// are too small, a divisor fixes sizes that do not line up.
+    public enum ConstraintKind: Sendable { case min, multipleOf }
+
     /// The smallest change to one dim's constraints, among `dims`, under which
     /// `holds` proves its fact.
-    public func suggest(for dims: [String], _ holds: (DimScope) -> Proof) -> ConstraintSuggestion? {
+    public func suggest(for dims: [String], preferring first: ConstraintKind = .multipleOf,
+                        _ holds: (DimScope) -> Proof) -> ConstraintSuggestion? {
+        let order: [ConstraintKind] = first == .min ? [.min, .multipleOf] : [.multipleOf, .min]
+        for kind in order {
+            if let s = kind == .min ? suggestMin(dims, holds) : suggestMultiple(dims, holds) { return s }
+        }
+        return nil
+    }
+
+    private func suggestMultiple(_ dims: [String], _ holds: (DimScope) -> Proof) -> ConstraintSuggestion? {
         for dim in dims {
             let c = constraint(dim)
             for factor in [2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 64] {
@@ -99,6 +113,10 @@ extension DimScope {
                 }
             }
         }
+        return nil
+    }
+
+    private func suggestMin(_ dims: [String], _ holds: (DimScope) -> Proof) -> ConstraintSuggestion? {
         for dim in dims {
             let c = constraint(dim)
             for m in Array(c.min + 1...c.min + 64) + [128, 256, 512, 1024, 4096] where m > c.min {
@@ -115,7 +133,13 @@ extension DimScope {
     /// Tries bindings in order of size, smallest first; `fails` says whether a
     /// binding breaks the fact.
     func search(_ symbols: [String], _ fails: ([String: Int]) -> Bool) -> Proof {
-        let offsets = [0, 1, 2, 3, 4, 5, 7, 10, 15, 31, 63, 127]
+        // Fewer symbols leave room to try more values of each.
+        let offsets: [Int]
+        switch symbols.count {
+        case 0, 1: offsets = Array(0..<256) + [511, 1023, 4095]
+        case 2: offsets = Array(0..<40) + [63, 127, 255]
+        default: offsets = [0, 1, 2, 3, 4, 5, 7, 10, 15, 31, 63, 127]
+        }
         var combos: [[Int]] = [[]]
         for _ in symbols {
             combos = combos.flatMap { c in offsets.indices.map { c + [$0] } }
