@@ -347,16 +347,8 @@ struct NetworkBuilder {
             switch env.scope.proveEqual(t.shape[i], d) {
             case .proven: continue
             case .refuted(let c):
-                var notes: [String] = []
-                if let b = env.scope.binding(real: Dictionary(uniqueKeysWithValues: c.binding.map { ($0.name, $0.value) })),
-                   !c.binding.isEmpty, let x = try? t.shape[i].evaluate(b), let y = try? d.evaluate(b) {
-                    notes.append("for \(c): the network gives \(x), the declaration says \(y)")
-                }
-                let ea = env.scope.expression(t.shape[i]), eb = env.scope.expression(d)
-                let suggestion = c.binding.isEmpty ? nil : env.scope.suggest(for: Array(Set(t.shape[i].symbols + d.symbols)).sorted()) { s in
-                    guard let x = try? s.normalize(ea), let y = try? s.normalize(eb) else { return .unknown(checked: 0) }
-                    return s.proveEqual(x, y)
-                }
+                let (values, suggestion) = env.scope.explainInequality(t.shape[i], d, at: c)
+                let notes = values.map { ["for \(c): the network gives \($0.0), the declaration says \($0.1)"] } ?? []
                 diagnostics.add(Diagnostic(.outputMismatch, "output '\(output.name.value)' is declared \(shown) but the network gives \(inferred)",
                                            at: declared.dims[i].span, label: "network gives \(env.scope.describe(t.shape[i])) here",
                                            secondary: [producer], notes: notes,

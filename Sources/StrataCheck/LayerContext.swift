@@ -144,16 +144,8 @@ struct LayerContext {
         switch scope.proveEqual(a, b) {
         case .proven: return
         case .refuted(let c):
-            var notes: [String] = []
-            let real = c.binding.isEmpty ? nil : scope.binding(real: Dictionary(uniqueKeysWithValues: c.binding.map { ($0.name, $0.value) }))
-            if let real, let x = try? a.evaluate(real), let y = try? b.evaluate(real) {
-                notes.append("for \(c): \(aName) is \(x), \(bName) is \(y)")
-            }
-            let ea = scope.expression(a), eb = scope.expression(b)
-            let suggestion = c.binding.isEmpty ? nil : scope.suggest(for: Array(Set(a.symbols + b.symbols)).sorted()) { s in
-                guard let x = try? s.normalize(ea), let y = try? s.normalize(eb) else { return .unknown(checked: 0) }
-                return s.proveEqual(x, y)
-            }
+            let (values, suggestion) = scope.explainInequality(a, b, at: c)
+            let notes = values.map { ["for \(c): \(aName) is \($0.0), \(bName) is \($0.1)"] } ?? []
             throw failure(code, message, at: attribute, label: "\(describe(a)) vs \(describe(b))", notes: notes,
                           help: suggestion.map { ["\($0) to make them equal for every size"] } ?? [], withProducers: true)
         case .unknown(let n):

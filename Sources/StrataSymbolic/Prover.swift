@@ -87,6 +87,22 @@ extension DimScope {
         return b
     }
 
+    /// What a refuted equality `a == b` looks like at its counterexample, and
+    /// the constraint under which it would hold for every size.
+    public func explainInequality(_ a: Poly, _ b: Poly, at c: Counterexample)
+        -> (values: (Int, Int)?, suggestion: ConstraintSuggestion?)
+    {
+        guard !c.binding.isEmpty else { return (nil, nil) }
+        let hat = binding(real: Dictionary(uniqueKeysWithValues: c.binding.map { ($0.name, $0.value) }))
+        let values = hat.flatMap { h in (try? a.evaluate(h)).flatMap { x in (try? b.evaluate(h)).map { (x, $0) } } }
+        let ea = expression(a), eb = expression(b)
+        let suggestion = suggest(for: Array(Set(a.symbols + b.symbols)).sorted()) { s in
+            guard let x = try? s.normalize(ea), let y = try? s.normalize(eb) else { return .unknown(checked: 0) }
+            return s.proveEqual(x, y)
+        }
+        return (values, suggestion)
+    }
+
     /// Which kind of constraint to try first: a lower bound fixes sizes that
     /// are too small, a divisor fixes sizes that do not line up.
     public enum ConstraintKind: Sendable { case min, multipleOf }
