@@ -18,6 +18,11 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]
+        ),
         .target(name: "StrataDiagnostics"),
         .target(name: "StrataSymbolic"),
         .target(
@@ -32,9 +37,14 @@ let package = Package(
             name: "StrataCheck",
             dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR"]
         ),
+        .target(name: "StrataKernels"),
+        .target(
+            name: "StrataRuntime",
+            dependencies: ["CPNG", "StrataSymbolic", "StrataIR", "StrataKernels"]
+        ),
         .target(
             name: "StrataDriver",
-            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck"]
+            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataRuntime"]
         ),
         .executableTarget(
             name: "strata",
@@ -45,8 +55,11 @@ let package = Package(
         ),
         .testTarget(
             name: "StrataTests",
-            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataDriver"],
-            exclude: ["Cases", "Goldens"]
+            dependencies: [
+                "StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataKernels",
+                "StrataRuntime", "StrataDriver",
+            ],
+            exclude: ["Cases", "Goldens", "Fixtures"]
         ),
     ]
 )

@@ -148,7 +148,7 @@ struct NetworkBuilder {
             if let declared = output.shape, let t = types[v.index] { checkDeclared(declared, against: t, value: v, output: output) }
         }
         guard !diagnostics.hasErrors, types.allSatisfy({ $0 != nil }) else { return nil }
-        return Graph(name: network.decl.name.value, inputs: inputs, outputs: outputs, types: types.compactMap { $0 },
+        return Graph(name: network.decl.name.value, parameterPrefix: prefix, inputs: inputs, outputs: outputs, types: types.compactMap { $0 },
                      nodes: nodes)
     }
 

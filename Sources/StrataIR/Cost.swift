@@ -73,7 +73,7 @@ extension CheckedModel {
         let values = binding.mapValues { Poly.constant($0) }
         func fix(_ p: Poly) -> Poly { (try? p.substituting(values)) ?? p }
         let graphs = networks.map { g in
-            Graph(name: g.name, inputs: g.inputs, outputs: g.outputs,
+            Graph(name: g.name, parameterPrefix: g.parameterPrefix, inputs: g.inputs, outputs: g.outputs,
                   types: g.types.map { TensorType($0.dtype, $0.shape.map(fix)) },
                   nodes: g.nodes.map { n in
                       Node(op: n.op, attributes: n.attributes.mapValues { a in

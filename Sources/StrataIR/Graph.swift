@@ -122,14 +122,18 @@ public struct Node: Sendable {
 /// parameter named and shaped. Nodes are in a valid execution order.
 public struct Graph: Sendable {
     public let name: String
+    /// What parameter names start with: `generator.` in a spec with
+    /// `networks:`, nothing for a single network written at the top level.
+    public let parameterPrefix: String
     public let inputs: [(name: String, value: ValueID)]
     public let outputs: [(name: String, value: ValueID)]
     public let types: [TensorType]
     public let nodes: [Node]
 
-    public init(name: String, inputs: [(name: String, value: ValueID)], outputs: [(name: String, value: ValueID)],
-                types: [TensorType], nodes: [Node]) {
+    public init(name: String, parameterPrefix: String, inputs: [(name: String, value: ValueID)],
+                outputs: [(name: String, value: ValueID)], types: [TensorType], nodes: [Node]) {
         self.name = name
+        self.parameterPrefix = parameterPrefix
         self.inputs = inputs
         self.outputs = outputs
         self.types = types

@@ -15,25 +15,9 @@ struct SpecOptions: ParsableArguments {
 
     /// The checked model; its problems (errors, or warnings) go to standard error.
     func load() throws -> LoadedModel {
-        do {
-            let loaded = try Pipeline.load(path: spec, network: network, dims: dims)
-            report(loaded.warnings.isEmpty ? "" : loaded.warnings.renderedText(color: colorOnStandardError))
-            return loaded
-        } catch let errors as SpecErrors {
-            report(errors.diagnostics.renderedText(color: colorOnStandardError))
-            throw ExitCode(ExitStatus.specError.rawValue)
-        } catch let error as InputError {
-            printError("strata: error: \(error.message)")
-            throw ExitCode(ExitStatus.specError.rawValue)
-        }
-    }
-
-    private var colorOnStandardError: Bool {
-        isatty(STDERR_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-    }
-
-    private func report(_ text: String) {
-        if !text.isEmpty { printError(text) }
+        let loaded = try Failures.reporting { try Pipeline.load(path: spec, network: network, dims: dims) }
+        if !loaded.warnings.isEmpty { printError(loaded.warnings.renderedText(color: Failures.colorOnStandardError)) }
+        return loaded
     }
 }
 

@@ -1,0 +1,144 @@
+import StrataIR
+import StrataKernels
+
+/// Runs a graph whose shapes are all concrete (see `CheckedModel.specialized`)
+/// on the reference kernels, one node at a time in graph order.
+public struct Executor {
+    public let graph: Graph
+    public let parameters: [String: Tensor]
+
+    public init(graph: Graph, parameters: [String: Tensor]) {
+        self.graph = graph
+        self.parameters = parameters
+    }
+
+    /// The outputs by name. `seed` drives the noise of `reparameterize`.
+    public func run(_ inputs: [String: Value], seed: UInt64) throws -> [String: Value] {
+        var values = [Value?](repeating: nil, count: graph.types.count)
+        for (name, v) in graph.inputs {
+            guard let value = inputs[name] else { throw RuntimeError("no value for input '\(name)'") }
+            values[v.index] = value
+        }
+        var noise = Random(seed: seed, stream: "reparameterize")
+        for node in graph.nodes {
+            let args = try node.inputs.map { v -> Value in
+                guard let value = values[v.index] else { throw RuntimeError("internal: value %\(v.index) used before it is computed") }
+                return value
+            }
+            values[node.output.index] = try execute(node, args, noise: &noise)
+        }
+        var outputs: [String: Value] = [:]
+        for (name, v) in graph.outputs { outputs[name] = values[v.index] }
+        return outputs
+    }
+
+    private func parameter(_ node: Node, _ suffix: String) -> Tensor? {
+        node.parameters.first { $0.name.hasSuffix("." + suffix) }.flatMap { parameters[$0.name] }
+    }
+
+    private func required(_ node: Node, _ suffix: String) throws -> Tensor {
+        guard let t = parameter(node, suffix) else {
+            throw RuntimeError("internal: no \(suffix) for \(node.op.name) \(node.path)")
+        }
+        return t
+    }
+
+    /// Each op's lowering onto its reference kernel.
+    private func execute(_ node: Node, _ args: [Value], noise: inout Random) throws -> Value {
+        let outputShape = graph.type(node.output).shape.map { $0.constant ?? 0 }
+        let x = args[0].tensor
+        switch node.op {
+        case .conv1d:
+            let k = node.ints("kernel") ?? [1], pads = node.ints("pads") ?? [0, 0]
+            let w = try required(node, "weight")
+            let geometry = Convolution.Geometry(stride: (1, node.ints("stride")?[0] ?? 1), padBegin: (0, pads[0]),
+                                                padEnd: (0, pads[1]), dilation: (1, node.ints("dilation")?[0] ?? 1),
+                                                groups: node.int("groups") ?? 1)
+            let y = Convolution.forward(x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]]),
+                                        weight: w.reshaped([w.shape[0], w.shape[1], 1, k[0]]),
+                                        bias: parameter(node, "bias"), geometry)
+            return .float(y.reshaped(outputShape))
+        case .conv2d:
+            let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1], p = node.ints("pads") ?? [0, 0, 0, 0]
+            let geometry = Convolution.Geometry(stride: (s[0], s[1]), padBegin: (p[0], p[1]), padEnd: (p[2], p[3]),
+                                                dilation: (d[0], d[1]), groups: node.int("groups") ?? 1)
+            return .float(Convolution.forward(x, weight: try required(node, "weight"), bias: parameter(node, "bias"), geometry))
+        case .convTranspose2d:
+            let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1]
+            let p = node.ints("padding") ?? [0, 0], op = node.ints("output_padding") ?? [0, 0]
+            return .float(Convolution.transposed(x, weight: try required(node, "weight"), bias: parameter(node, "bias"),
+                                                 stride: (s[0], s[1]), padding: (p[0], p[1]), outputPadding: (op[0], op[1]),
+                                                 dilation: (d[0], d[1]), groups: node.int("groups") ?? 1))
+        case .linear:
+            return .float(Linear.forward(x, weight: try required(node, "weight"), bias: parameter(node, "bias")))
+        case .embedding:
+            guard case .ids(let ids) = args[0] else { throw RuntimeError("embedding needs token ids") }
+            do {
+                return .float(try Linear.embedding(ids, weight: try required(node, "weight")))
+            } catch let e as KernelError {
+                throw RuntimeError("\(node.op.name) \(node.path): \(e.message)")
+            }
+        case .maxPool1d, .avgPool1d, .maxPool2d, .avgPool2d:
+            let twoD = node.op == .maxPool2d || node.op == .avgPool2d
+            let k = node.ints("kernel") ?? [1], s = node.ints("stride") ?? k, p = node.ints("padding") ?? [0]
+            let window = twoD
+                ? Pooling.Window(kernel: (k[0], k[1]), stride: (s[0], s[1]), padding: (p[0], p[1]), ceilMode: node.bool("ceil_mode") ?? false)
+                : Pooling.Window(kernel: (1, k[0]), stride: (1, s[0]), padding: (0, p[0]), ceilMode: node.bool("ceil_mode") ?? false)
+            let input = twoD ? x : x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]])
+            let y = node.op == .maxPool1d || node.op == .maxPool2d
+                ? Pooling.max(input, window)
+                : Pooling.average(input, window, countIncludePad: node.bool("count_include_pad") ?? true)
+            return .float(y.reshaped(outputShape))
+        case .globalAvgPool, .globalMaxPool:
+            return .float(Pooling.global(x, average: node.op == .globalAvgPool, keepdims: node.bool("keepdims") ?? false))
+        case .batchNorm:
+            return .float(Normalization.batch(x, mean: try required(node, "running_mean"), variance: try required(node, "running_var"),
+                                              weight: parameter(node, "weight"), bias: parameter(node, "bias"), eps: node.float("eps") ?? 1e-5))
+        case .instanceNorm:
+            return .float(Normalization.group(x, groups: x.shape[1], weight: parameter(node, "weight"), bias: parameter(node, "bias"),
+                                              eps: node.float("eps") ?? 1e-5))
+        case .groupNorm:
+            return .float(Normalization.group(x, groups: node.int("groups") ?? 1, weight: parameter(node, "weight"),
+                                              bias: parameter(node, "bias"), eps: node.float("eps") ?? 1e-5))
+        case .layerNorm:
+            return .float(Normalization.layer(x, weight: parameter(node, "weight"), bias: parameter(node, "bias"), eps: node.float("eps") ?? 1e-5))
+        case .dropout:
+            return .float(x)
+        case .relu: return .float(Activation.relu.forward(x))
+        case .sigmoid: return .float(Activation.sigmoid.forward(x))
+        case .tanh: return .float(Activation.tanh.forward(x))
+        case .silu: return .float(Activation.silu.forward(x))
+        case .elu: return .float(Activation.elu(alpha: node.float("alpha") ?? 1).forward(x))
+        case .gelu: return .float(Activation.gelu(tanhApproximation: node.choice("approximate") == "tanh").forward(x))
+        case .leakyRelu: return .float(Activation.leakyRelu(slope: node.float("slope") ?? 0.01).forward(x))
+        case .prelu: return .float(Activation.prelu(x, weight: try required(node, "weight")))
+        case .softmax, .logSoftmax:
+            let axis = node.int("axis") ?? -1
+            return .float(Activation.softmax(x, axis: axis < 0 ? axis + x.rank : axis, log: node.op == .logSoftmax))
+        case .flatten, .reshape:
+            return .float(x.reshaped(outputShape))
+        case .permute:
+            let axes = (node.ints("axes") ?? []).map { $0 < 0 ? $0 + x.rank : $0 }
+            return .float(Layout.permute(x, axes: axes))
+        case .concat:
+            let axis = node.int("axis") ?? 1
+            return .float(Layout.concat(args.map(\.tensor), axis: axis < 0 ? axis + x.rank : axis))
+        case .add: return .float(Elementwise.sum(args.map(\.tensor)))
+        case .mul: return .float(Elementwise.product(args.map(\.tensor)))
+        case .scale: return .float(Elementwise.scale(x, by: node.float("factor") ?? 1))
+        case .pad:
+            let a = node.ints("amount") ?? [0, 0, 0, 0]
+            return .float(Layout.pad(x, top: a[0], bottom: a[1], left: a[2], right: a[3],
+                                     mode: Layout.PadMode(rawValue: node.choice("mode") ?? "zeros") ?? .zeros))
+        case .upsample:
+            let s = node.ints("scale") ?? [2, 2]
+            return .float(Layout.upsample(x, scale: (s[0], s[1]), bilinear: node.choice("mode") == "bilinear",
+                                          alignCorners: node.bool("align_corners") ?? false))
+        case .pixelShuffle:
+            return .float(Layout.pixelShuffle(x, factor: node.int("factor") ?? 1))
+        case .reparameterize:
+            let eps = Tensor(shape: x.shape, data: noise.normal(count: x.count))
+            return .float(Elementwise.reparameterize(mu: x, logvar: args[1].tensor, eps: eps))
+        }
+    }
+}
