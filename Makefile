@@ -1,5 +1,5 @@
 # Quick start: `make demo` and `make test`. Both install the system libraries
-# Strata needs (libyaml, pkg-config) with apt-get when they are missing.
+# Strata needs (libyaml, libpng, pkg-config) with apt-get when they are missing.
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
@@ -11,9 +11,9 @@ DEBUG_BIN := .build/debug/strata
 all: build
 
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists yaml-0.1; then \
-		echo "==> installing libyaml-dev and pkg-config with apt-get"; \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libyaml-dev pkg-config; \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists yaml-0.1 libpng; then \
+		echo "==> installing libyaml-dev, libpng-dev and pkg-config with apt-get"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libyaml-dev libpng-dev pkg-config; \
 	fi
 
 build: deps
@@ -31,6 +31,11 @@ demo: release
 	@echo
 	@echo "==> strata summary Specs/dcgan-64.yaml --dims N=64  (a generative model, shapes proven for every batch size)"
 	$(RELEASE_BIN) summary Specs/dcgan-64.yaml --dims N=64
+	@echo
+	@echo "==> strata run Specs/dcgan-64.yaml --network generator --input z=normal --dims N=16 --output image=out/dcgan-grid.png"
+	@mkdir -p out
+	$(RELEASE_BIN) run Specs/dcgan-64.yaml --network generator --input z=normal --dims N=16 --output image=out/dcgan-grid.png --output image=-
+	@echo "(a 4x4 grid of untrained samples in out/dcgan-grid.png)"
 
 # The release build is part of the test: the optimizer has crashed on code
 # that builds fine in debug. The script checks run before swift test so that

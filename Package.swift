@@ -37,7 +37,9 @@ let package = Package(
             name: "StrataCheck",
             dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR"]
         ),
-        .target(name: "StrataKernels"),
+        // Kernels are optimized even in debug builds: the test suite runs
+        // whole models on them.
+        .target(name: "StrataKernels", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(
             name: "StrataRuntime",
             dependencies: ["CPNG", "StrataSymbolic", "StrataIR", "StrataKernels"]

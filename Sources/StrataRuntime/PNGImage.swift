@@ -20,7 +20,7 @@ public enum PNGImage {
         let sixteen = image.format & strata_png_flag_linear() != 0
         image.format = strata_png_format(Int32(channels), sixteen ? 1 : 0)
         let (h, w) = (Int(image.height), Int(image.width))
-        guard h > 0, w > 0, h * w * channels <= 1 << 28 else { throw RuntimeError("\(path): image size \(w)x\(h) is out of range") }
+        guard h > 0, w > 0, h * w * channels <= 1 << 26 else { throw RuntimeError("\(path): image size \(w)x\(h) is out of range") }
         var pixels: [Float]
         if sixteen {
             var buffer = [UInt16](repeating: 0, count: h * w * channels)

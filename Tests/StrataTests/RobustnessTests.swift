@@ -1,6 +1,8 @@
 import Foundation
 import StrataDiagnostics
 import StrataDriver
+import StrataKernels
+import StrataRuntime
 import Testing
 
 /// A small deterministic generator, so a failing mutation can be replayed.
@@ -108,5 +110,47 @@ struct SplitMix64: RandomNumberGenerator {
             #expect(r.status == 1, "format \(format): exit \(r.status); stderr: \(r.stderr)")
             #expect(r.stderr.isEmpty, "format \(format): \(r.stderr)")
         }
+    }
+}
+
+/// Damaged weight, array and image files: every reader ends in a value or
+/// an error, never a crash or a runaway allocation.
+@Suite struct FileReaderRobustnessTests {
+    static func damage(_ data: Data, _ rng: inout SplitMix64) -> Data {
+        var b = [UInt8](data)
+        switch Int.random(in: 0..<4, using: &rng) {
+        case 0: b = Array(b.prefix(Int.random(in: 0..<max(b.count, 1), using: &rng)))
+        case 1:
+            for _ in 0..<Int.random(in: 1...8, using: &rng) where !b.isEmpty {
+                b[Int.random(in: 0..<b.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            }
+        case 2:
+            // Lengths and offsets live near the start.
+            for i in 0..<min(16, b.count) where Bool.random(using: &rng) { b[i] = UInt8.random(in: 0...255, using: &rng) }
+        default: b += (0..<Int.random(in: 1...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        }
+        return Data(b)
+    }
+
+    @Test func damagedFilesGiveErrors() throws {
+        let weights = try Data(contentsOf: Repo.url("Tests/StrataTests/Fixtures/models/espcn-x3-espcn-x3.weights.safetensors"))
+        var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n"
+        npy.append(contentsOf: [UInt8(header.utf8.count), 0])
+        npy.append(contentsOf: Array(header.utf8))
+        npy.append(Data(count: 24))
+        let png = FileManager.default.temporaryDirectory.appendingPathComponent("strata-fuzz-\(getpid()).png")
+        try PNGImage.write(Tensor(shape: [3, 9, 7], data: (0..<189).map { Float($0) / 189 }), to: png.path)
+        let image = try Data(contentsOf: png)
+        var rng = SplitMix64(state: 11)
+        var failures = 0
+        for _ in 0..<400 {
+            if (try? SafeTensors.read(Self.damage(weights, &rng), name: "w")) == nil { failures += 1 }
+            if (try? NPY.read(Self.damage(npy, &rng), name: "a")) == nil { failures += 1 }
+            try Self.damage(image, &rng).write(to: png)
+            if (try? PNGImage.read(path: png.path)) == nil { failures += 1 }
+        }
+        try? FileManager.default.removeItem(at: png)
+        #expect(failures > 300)
     }
 }
