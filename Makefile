@@ -47,12 +47,14 @@ test-swift:
 	$(SWIFT) test --skip-build
 
 # SARIF output against the official schema; the model library against our
-# JSON Schema. Both need python3 with jsonschema (installed with pip when
-# possible) and say so when they cannot run.
+# JSON Schema; every spec's ONNX export under ONNX Runtime (and its PyTorch
+# export, where torch is installed) against `strata run`. They need python3
+# packages, installed with pip when possible; each says so when it cannot run.
 test-scripts:
 	$(SWIFT) build
 	bash scripts/validate-sarif.sh $(DEBUG_BIN)
 	bash scripts/validate-schema.sh
+	bash scripts/check-export.sh $(DEBUG_BIN)
 
 clean:
 	rm -rf .build

@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -45,8 +46,15 @@ let package = Package(
             dependencies: ["CPNG", "StrataSymbolic", "StrataIR", "StrataKernels"]
         ),
         .target(
+            name: "StrataExport",
+            dependencies: [
+                "StrataSymbolic", "StrataIR", "StrataKernels",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(
             name: "StrataDriver",
-            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataRuntime"]
+            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataRuntime", "StrataExport"]
         ),
         .executableTarget(
             name: "strata",
@@ -59,7 +67,7 @@ let package = Package(
             name: "StrataTests",
             dependencies: [
                 "StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataKernels",
-                "StrataRuntime", "StrataDriver",
+                "StrataRuntime", "StrataExport", "StrataDriver",
             ],
             exclude: ["Cases", "Goldens", "Fixtures"]
         ),
