@@ -38,12 +38,13 @@ let package = Package(
             name: "StrataCheck",
             dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR"]
         ),
+        .target(name: "StrataOptimize", dependencies: ["StrataIR"]),
         // Kernels are optimized even in debug builds: the test suite runs
         // whole models on them.
         .target(name: "StrataKernels", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(
             name: "StrataRuntime",
-            dependencies: ["CPNG", "StrataSymbolic", "StrataIR", "StrataKernels"]
+            dependencies: ["CPNG", "StrataSymbolic", "StrataIR", "StrataOptimize", "StrataKernels"]
         ),
         .target(
             name: "StrataExport",
@@ -54,7 +55,7 @@ let package = Package(
         ),
         .target(
             name: "StrataDriver",
-            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataRuntime", "StrataExport"]
+            dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataOptimize", "StrataRuntime", "StrataExport"]
         ),
         .executableTarget(
             name: "strata",
@@ -67,7 +68,7 @@ let package = Package(
             name: "StrataTests",
             dependencies: [
                 "StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR", "StrataCheck", "StrataKernels",
-                "StrataRuntime", "StrataExport", "StrataDriver",
+                "StrataOptimize", "StrataRuntime", "StrataExport", "StrataDriver",
             ],
             exclude: ["Cases", "Goldens", "Fixtures"]
         ),

@@ -2,6 +2,7 @@ import Foundation
 import StrataCheck
 import StrataDiagnostics
 import StrataIR
+import StrataOptimize
 import StrataSyntax
 
 /// The pipeline as one readable function per verb. Each verb stops at the
@@ -81,6 +82,20 @@ public struct LoadedModel: Sendable {
     }
 
     public var summaryText: String { Summary.text(model, networks: networks, dims: dims) }
+
+    /// `--emit optimized`: each network after the rewrites, then what fused
+    /// and what did not, and why.
+    public func optimized(rewriteLimit: Int?) throws -> String {
+        var out = "model \(model.name)\n"
+        for graph in networks {
+            let result = try Optimizer.optimize(graph, rewriteLimit: rewriteLimit)
+            out += "\n" + IRPrinter.print(result.graph, scope: model.scope)
+            out += "  kernels: \(result.graph.nodes.count) (from \(graph.nodes.count) layers)\n"
+            out += result.applied.map { "  rewrote \($0)\n" }.joined()
+            out += result.missed.map { "  \($0)\n" }.joined()
+        }
+        return out
+    }
     public var summaryJSON: String { Summary.json(model, networks: networks, dims: dims) }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import StrataIR
 import StrataKernels
+import StrataOptimize
 import StrataRuntime
 import StrataSymbolic
 
@@ -16,6 +17,8 @@ public enum Runner {
         public var inputs: [String] = []
         public var outputs: [String] = []
         public var dims: String?
+        /// Run the checked graph as written, without the optimizer's rewrites.
+        public var reference = false
 
         public init(spec: String) { self.spec = spec }
     }
@@ -63,7 +66,8 @@ public enum Runner {
         for (name, v) in graph.inputs where concrete.type(v).dtype == .i32 {
             if case .float = values[name] { throw InputError("input '\(name)' takes i32 token ids; give an integer .npy file") }
         }
-        let results = try Executor(graph: concrete, parameters: parameters).run(values, seed: r.seed)
+        let executed = r.reference ? concrete : try Optimizer.optimize(concrete).graph
+        let results = try Executor(graph: executed, parameters: parameters).run(values, seed: r.seed)
 
         var printed = ""
         let requests = r.outputs.isEmpty ? concrete.outputs.map { "\($0.name)=-" } : r.outputs

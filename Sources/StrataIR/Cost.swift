@@ -76,10 +76,13 @@ extension CheckedModel {
             Graph(name: g.name, parameterPrefix: g.parameterPrefix, inputs: g.inputs, outputs: g.outputs,
                   types: g.types.map { TensorType($0.dtype, $0.shape.map(fix)) },
                   nodes: g.nodes.map { n in
-                      Node(op: n.op, attributes: n.attributes.mapValues { a in
+                      var m = Node(op: n.op, attributes: n.attributes.mapValues { a in
                           if case .shape(let s) = a { return .shape(s.map(fix)) }
                           return a
                       }, inputs: n.inputs, output: n.output, path: n.path, parameters: n.parameters, span: n.span)
+                      m.epilogue = n.epilogue
+                      m.fused = n.fused
+                      return m
                   })
         }
         return CheckedModel(name: name, scope: scope, networks: graphs, trainBindings: trainBindings)

@@ -69,6 +69,22 @@ public struct ValueID: Hashable, Sendable, Comparable {
     public static func < (a: ValueID, b: ValueID) -> Bool { a.index < b.index }
 }
 
+/// Work fused into a producing node, applied in order to each output
+/// element while it is still in registers (see StrataOptimize).
+public enum Epilogue: Sendable, Hashable {
+    /// Batch norm with running statistics; its parameters are among the
+    /// node's, named `<prefix>running_mean` and so on.
+    case batchNorm(prefix: String, eps: Double, affine: Bool)
+    /// A pointwise activation with its attributes (prelu's slopes are among
+    /// the node's parameters, named `<prefix>weight`).
+    case activation(Op, attributes: [String: AttrValue], prefix: String)
+    case scale(Double)
+    /// Adds another value of the same shape: a residual connection.
+    case add(ValueID)
+    /// The result is stored pixel-shuffled with this factor.
+    case pixelShuffle(Int)
+}
+
 /// One op application in a checked graph.
 public struct Node: Sendable {
     public let op: Op
@@ -80,6 +96,10 @@ public struct Node: Sendable {
     public let parameters: [Parameter]
     /// The layer entry it came from (inside a block: the entry in the block).
     public let span: SourceSpan
+    /// Ops fused into this one by the optimizer; empty in a checked graph.
+    public var epilogue: [Epilogue] = []
+    /// The paths of the nodes fused into this one, for reports.
+    public var fused: [String] = []
 
     public init(op: Op, attributes: [String: AttrValue], inputs: [ValueID], output: ValueID, path: String,
                 parameters: [Parameter], span: SourceSpan) {

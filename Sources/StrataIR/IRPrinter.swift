@@ -32,12 +32,27 @@ public enum IRPrinter {
             out += "  \(names[node.output] ?? "%?") = \(node.op.name)(\(args))"
             out += attrs.isEmpty ? "" : " {\(attrs)}"
             out += ": \(type(node.output))\n"
+            if !node.epilogue.isEmpty {
+                out += "    epilogue " + node.epilogue.map { describe($0, names) }.joined(separator: ", ") + "\n"
+            }
             for p in node.parameters {
                 out += "    \(p.kind == .buffer ? "buffer" : "param") \(p.name): \(p.dtype.rawValue)\(p.shape)\n"
             }
         }
         for (name, v) in graph.outputs { out += "  output \(name) = \(names[v] ?? "%?"): \(type(v))\n" }
         return out
+    }
+
+    static func describe(_ e: Epilogue, _ names: [ValueID: String]) -> String {
+        switch e {
+        case .batchNorm(let prefix, let eps, let affine): return "batch_norm(\(prefix)*, eps=\(eps)\(affine ? "" : ", affine=false"))"
+        case .activation(let op, let attributes, _):
+            let attrs = attributes.keys.sorted().map { "\($0)=\(describe(attributes[$0], DimScope()))" }.joined(separator: ", ")
+            return op.name + (attrs.isEmpty ? "" : "(\(attrs))")
+        case .scale(let f): return "scale(\(f))"
+        case .add(let v): return "add(\(names[v] ?? "%?"))"
+        case .pixelShuffle(let r): return "store pixel_shuffle(\(r))"
+        }
     }
 
     public static func describe(_ t: TensorType, _ scope: DimScope) -> String {

@@ -25,11 +25,58 @@ public struct Executor {
                 guard let value = values[v.index] else { throw RuntimeError("internal: value %\(v.index) used before it is computed") }
                 return value
             }
-            values[node.output.index] = try execute(node, args, noise: &noise)
+            var y = try execute(node, args, noise: &noise)
+            for e in node.epilogue { y = try apply(e, of: node, to: y, values: values) }
+            values[node.output.index] = y
         }
         var outputs: [String: Value] = [:]
         for (name, v) in graph.outputs { outputs[name] = values[v.index] }
         return outputs
+    }
+
+    /// A pointwise activation, as a node or as an epilogue.
+    private func pointwise(_ op: Op, _ attributes: [String: AttrValue], slopes: Tensor?, _ x: Tensor) throws -> Tensor {
+        func float(_ name: String, _ fallback: Double) -> Double {
+            if case .float(let v)? = attributes[name] { return v }
+            return fallback
+        }
+        switch op {
+        case .relu: return Activation.relu.forward(x)
+        case .sigmoid: return Activation.sigmoid.forward(x)
+        case .tanh: return Activation.tanh.forward(x)
+        case .silu: return Activation.silu.forward(x)
+        case .elu: return Activation.elu(alpha: float("alpha", 1)).forward(x)
+        case .gelu: return Activation.gelu(tanhApproximation: attributes["approximate"] == .choice("tanh")).forward(x)
+        case .leakyRelu: return Activation.leakyRelu(slope: float("slope", 0.01)).forward(x)
+        case .prelu:
+            guard let slopes else { throw RuntimeError("internal: prelu without slopes") }
+            return Activation.prelu(x, weight: slopes)
+        default: throw RuntimeError("internal: \(op.name) is not an activation")
+        }
+    }
+
+    /// One fused operation, applied to the node's result as the unfused op would be.
+    private func apply(_ e: Epilogue, of node: Node, to y: Value, values: [Value?]) throws -> Value {
+        let t = y.tensor
+        func named(_ name: String) throws -> Tensor {
+            guard let v = parameters[name] else { throw RuntimeError("internal: no parameter \(name) for \(node.path)") }
+            return v
+        }
+        switch e {
+        case .batchNorm(let prefix, let eps, let affine):
+            return .float(Normalization.batch(t, mean: try named(prefix + "running_mean"), variance: try named(prefix + "running_var"),
+                                              weight: affine ? try named(prefix + "weight") : nil,
+                                              bias: affine ? try named(prefix + "bias") : nil, eps: eps))
+        case .activation(let op, let attributes, let prefix):
+            return .float(try pointwise(op, attributes, slopes: op == .prelu ? try named(prefix + "weight") : nil, t))
+        case .scale(let factor):
+            return .float(Elementwise.scale(t, by: factor))
+        case .add(let v):
+            guard let other = values[v.index] else { throw RuntimeError("internal: %\(v.index) is not ready for \(node.path)") }
+            return .float(Elementwise.sum([t, other.tensor]))
+        case .pixelShuffle(let r):
+            return .float(Layout.pixelShuffle(t, factor: r))
+        }
     }
 
     private func parameter(_ node: Node, _ suffix: String) -> Tensor? {
@@ -104,14 +151,8 @@ public struct Executor {
             return .float(Normalization.layer(x, weight: parameter(node, "weight"), bias: parameter(node, "bias"), eps: node.float("eps") ?? 1e-5))
         case .dropout:
             return .float(x)
-        case .relu: return .float(Activation.relu.forward(x))
-        case .sigmoid: return .float(Activation.sigmoid.forward(x))
-        case .tanh: return .float(Activation.tanh.forward(x))
-        case .silu: return .float(Activation.silu.forward(x))
-        case .elu: return .float(Activation.elu(alpha: node.float("alpha") ?? 1).forward(x))
-        case .gelu: return .float(Activation.gelu(tanhApproximation: node.choice("approximate") == "tanh").forward(x))
-        case .leakyRelu: return .float(Activation.leakyRelu(slope: node.float("slope") ?? 0.01).forward(x))
-        case .prelu: return .float(Activation.prelu(x, weight: try required(node, "weight")))
+        case .relu, .sigmoid, .tanh, .silu, .elu, .gelu, .leakyRelu, .prelu:
+            return .float(try pointwise(node.op, node.attributes, slopes: parameter(node, "weight"), x))
         case .softmax, .logSoftmax:
             let axis = node.int("axis") ?? -1
             return .float(Activation.softmax(x, axis: axis < 0 ? axis + x.rank : axis, log: node.op == .logSoftmax))

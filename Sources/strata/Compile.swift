@@ -10,12 +10,12 @@ struct Compile: ParsableCommand {
     )
 
     enum Stage: String, ExpressibleByArgument, CaseIterable {
-        case ir, onnx
+        case ir, optimized, onnx
     }
 
     @OptionGroup var options: SpecOptions
 
-    @Option(help: "What to produce: ir (the checked graph) or onnx (a model file; needs -o).")
+    @Option(help: "What to produce: ir (the checked graph), optimized (after the rewrites, with a fusion report) or onnx (a model file; needs -o).")
     var emit: Stage = .ir
 
     @Option(help: ArgumentHelp("Weights for --emit onnx (default: initialised from --seed).", valueName: "FILE|NET=FILE"))
@@ -24,6 +24,9 @@ struct Compile: ParsableCommand {
     @Option(help: "Seed for initialisation and for reparameterize's noise in --emit onnx.")
     var seed: UInt64 = 0
 
+    @Option(help: "With --emit optimized: stop after this many rewrites (to bisect a miscompile).")
+    var rewriteLimit: Int?
+
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?
 
@@ -31,6 +34,9 @@ struct Compile: ParsableCommand {
         switch emit {
         case .ir:
             try write(try options.load().ir, to: output)
+        case .optimized:
+            let loaded = try options.load()
+            try write(try Failures.reporting { try loaded.optimized(rewriteLimit: rewriteLimit) }, to: output)
         case .onnx:
             guard let output else { throw ValidationError("--emit onnx writes a binary file: give it with -o model.onnx") }
             if options.dims != nil { throw ValidationError("--emit onnx keeps the dims symbolic; drop --dims") }

@@ -35,6 +35,9 @@ struct Run: ParsableCommand {
     @Option(help: "Threads (the reference runtime uses one; the fast runtime will use T).")
     var threads: Int = 1
 
+    @Flag(help: "Run the checked graph as written on the reference kernels, without the optimizer's rewrites.")
+    var reference = false
+
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -47,6 +50,7 @@ struct Run: ParsableCommand {
         request.inputs = input
         request.outputs = output
         request.dims = dims
+        request.reference = reference
         print(try Failures.reporting { try Runner.run(request) }, terminator: "")
     }
 }

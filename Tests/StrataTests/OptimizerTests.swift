@@ -1,0 +1,123 @@
+import Foundation
+import StrataDiagnostics
+import StrataDriver
+import StrataIR
+import StrataKernels
+import StrataOptimize
+import StrataRuntime
+import Testing
+
+/// The optimizer: that fusion happens (by counting kernels), that it never
+/// changes what a network computes, and what it reports.
+@Suite struct OptimizerTests {
+    static func graph(_ text: String) throws -> (CheckedModel, Graph) {
+        let (model, d) = Pipeline.compile(SourceFile(path: "t.yaml", text: text))
+        let m = try #require(model, "\(d.diagnostics.map(\.message))")
+        return (m, try #require(m.networks.first))
+    }
+
+    @Test func convBatchNormReluIsOneKernel() throws {
+        let (_, g) = try Self.graph("""
+            strata: 1
+            name: cbr
+            dims: [N]
+            inputs: {x: [N, 3, 8, 8]}
+            layers:
+              - conv2d: {out: 4, kernel: 3, padding: 1}
+              - batch_norm
+              - relu
+            outputs: {y: [N, 4, 8, 8]}
+            """)
+        let r = try Optimizer.optimize(g)
+        #expect(r.graph.nodes.count == 1)
+        #expect(r.graph.nodes[0].epilogue.count == 2)
+        #expect(r.missed.isEmpty)
+    }
+
+    @Test func residualAddFusesIntoTheSecondConv() throws {
+        let model = try Pipeline.load(path: Repo.url("Specs/edsr-baseline-x2.yaml").path, network: nil, dims: nil).model
+        let r = try Optimizer.optimize(try #require(model.networks.first))
+        // head, 16 blocks of two convs, body, the upsampler conv (with its pixel shuffle) and the tail.
+        #expect(r.graph.nodes.count == 1 + 32 + 1 + 1 + 1)
+        #expect(r.graph.nodes.allSatisfy { $0.op == .conv2d })
+        let second = try #require(r.graph.nodes.first { $0.path == "1.0.2" })
+        #expect(second.epilogue.count == 2)
+        if case .add = second.epilogue[1] {} else { Issue.record("the block's add is not fused into 1.0.2: \(second.epilogue)") }
+    }
+
+    @Test func rewriteLimitStopsEarly() throws {
+        let model = try Pipeline.load(path: Repo.url("Specs/dcgan-64.yaml").path, network: nil, dims: nil).model
+        let g = try #require(model.network("generator"))
+        #expect(try Optimizer.optimize(g, rewriteLimit: 0).graph.nodes.count == g.nodes.count)
+        let three = try Optimizer.optimize(g, rewriteLimit: 3)
+        #expect(three.applied.count == 3)
+        #expect(three.graph.nodes.count == g.nodes.count - 3)
+    }
+
+    @Test func unfusableOpsAreExplained() throws {
+        let (_, g) = try Self.graph("""
+            strata: 1
+            name: branch
+            dims: [N]
+            inputs: {x: [N, 3, 8, 8]}
+            layers:
+              - conv2d: {out: 4, kernel: 3, padding: 1}
+                name: c
+              - relu:
+                from: c
+                name: a
+              - sigmoid:
+                from: c
+                name: b
+              - add:
+                from: [a, b]
+            outputs: {y: [N, 4, 8, 8]}
+            """)
+        let r = try Optimizer.optimize(g)
+        #expect(r.graph.nodes.count == 4)
+        #expect(r.missed.contains { $0.contains("relu a not fused") && $0.contains("has 2 readers") })
+    }
+
+    /// Every spec computes the same with and without the rewrites.
+    @Test(arguments: Repo.files(under: "Specs", extensions: ["yaml"]))
+    func optimizedEqualsReference(_ path: String) throws {
+        let model = try Pipeline.load(path: Repo.url(path).path, network: nil, dims: nil).model
+        for graph in model.networks {
+            var real: [String: Int] = [:]
+            for name in model.scope.names {
+                let c = model.scope.constraint(name)
+                real[name] = ((max(c.min, name == "N" ? 2 : 12) + c.multipleOf - 1) / c.multipleOf) * c.multipleOf
+            }
+            let binding = try #require(model.scope.binding(real: real))
+            let concrete = try #require(model.specialized(binding).network(graph.name))
+            var parameters = Initializers.initialize(concrete, seed: 3)
+            // Non-trivial statistics, so that folding batch norm is tested.
+            var rng = Random(seed: 4)
+            for p in concrete.parameters where p.name.hasSuffix("running_mean") || p.name.hasSuffix("running_var") {
+                parameters[p.name] = Tensor(shape: p.shape, data: (0..<p.elementCount).map { _ in 0.5 + rng.uniform() })
+            }
+            var inputs: [String: Value] = [:]
+            for (name, v) in concrete.inputs {
+                let shape = concrete.type(v).shape.map { $0.constant ?? 1 }
+                inputs[name] = concrete.type(v).dtype == .i32
+                    ? .ids(IntTensor(shape: shape, data: (0..<shape.reduce(1, *)).map { Int32($0 % 50) }))
+                    : .float(Tensor(shape: shape, data: rng.normal(count: shape.reduce(1, *))))
+            }
+            let reference = try Executor(graph: concrete, parameters: parameters).run(inputs, seed: 1)
+            let optimized = try Executor(graph: Optimizer.optimize(concrete).graph, parameters: parameters).run(inputs, seed: 1)
+            for (name, expected) in reference {
+                let e = expected.tensor, a = try #require(optimized[name]).tensor
+                let scale = max(e.data.map { abs(Double($0)) }.max() ?? 0, 1e-30)
+                let error = zip(a.data, e.data).map { abs(Double($0) - Double($1)) }.max() ?? 0
+                #expect(a.shape == e.shape && error / scale < 1e-4, "\(path) \(graph.name).\(name): relative error \(error / scale)")
+            }
+        }
+    }
+
+    @Test(arguments: ["Specs/resnet20-cifar.yaml", "Specs/edsr-baseline-x2.yaml", "Specs/dcgan-64.yaml"])
+    func optimizedGolden(_ path: String) throws {
+        let text = try Pipeline.load(path: Repo.url(path).path, network: nil, dims: nil).optimized(rewriteLimit: nil)
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        expectGolden(text, "Tests/StrataTests/Goldens/optimized/\(name).txt")
+    }
+}
