@@ -17,8 +17,9 @@ public enum Runner {
         public var inputs: [String] = []
         public var outputs: [String] = []
         public var dims: String?
-        /// Run the checked graph as written, without the optimizer's rewrites.
+        /// Run the checked graph as written on the reference kernels, without rewrites.
         public var reference = false
+        public var threads = 1
 
         public init(spec: String) { self.spec = spec }
     }
@@ -67,7 +68,8 @@ public enum Runner {
             if case .float = values[name] { throw InputError("input '\(name)' takes i32 token ids; give an integer .npy file") }
         }
         let executed = r.reference ? concrete : try Optimizer.optimize(concrete).graph
-        let results = try Executor(graph: executed, parameters: parameters).run(values, seed: r.seed)
+        let pool = r.reference ? nil : ThreadPool(threads: r.threads)
+        let results = try Executor(graph: executed, parameters: parameters, pool: pool).run(values, seed: r.seed)
 
         var printed = ""
         let requests = r.outputs.isEmpty ? concrete.outputs.map { "\($0.name)=-" } : r.outputs

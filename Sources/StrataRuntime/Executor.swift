@@ -6,10 +6,14 @@ import StrataKernels
 public struct Executor {
     public let graph: Graph
     public let parameters: [String: Tensor]
+    /// Runs convolutions and linear layers on the fast kernels, with their
+    /// fused epilogues, on these threads; nil keeps every op on its reference kernel.
+    public let pool: ThreadPool?
 
-    public init(graph: Graph, parameters: [String: Tensor]) {
+    public init(graph: Graph, parameters: [String: Tensor], pool: ThreadPool? = nil) {
         self.graph = graph
         self.parameters = parameters
+        self.pool = pool
     }
 
     /// The outputs by name. `seed` drives the noise of `reparameterize`.
@@ -24,6 +28,10 @@ public struct Executor {
             let args = try node.inputs.map { v -> Value in
                 guard let value = values[v.index] else { throw RuntimeError("internal: value %\(v.index) used before it is computed") }
                 return value
+            }
+            if let pool, [.conv1d, .conv2d, .linear].contains(node.op) {
+                values[node.output.index] = try fast(node, args, values: values, pool: pool)
+                continue
             }
             var y = try execute(node, args, noise: &noise)
             for e in node.epilogue { y = try apply(e, of: node, to: y, values: values) }
@@ -56,7 +64,7 @@ public struct Executor {
     }
 
     /// One fused operation, applied to the node's result as the unfused op would be.
-    private func apply(_ e: Epilogue, of node: Node, to y: Value, values: [Value?]) throws -> Value {
+    func apply(_ e: Epilogue, of node: Node, to y: Value, values: [Value?]) throws -> Value {
         let t = y.tensor
         func named(_ name: String) throws -> Tensor {
             guard let v = parameters[name] else { throw RuntimeError("internal: no parameter \(name) for \(node.path)") }
@@ -79,8 +87,9 @@ public struct Executor {
         }
     }
 
+    /// The node's own parameter (not one of an op fused into it).
     private func parameter(_ node: Node, _ suffix: String) -> Tensor? {
-        node.parameters.first { $0.name.hasSuffix("." + suffix) }.flatMap { parameters[$0.name] }
+        parameters[graph.parameterPrefix + node.path + "." + suffix]
     }
 
     private func required(_ node: Node, _ suffix: String) throws -> Tensor {

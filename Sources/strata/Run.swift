@@ -32,7 +32,7 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Fix dims to values, as in N=1,H=64.", valueName: "NAME=VALUE,..."))
     var dims: String?
 
-    @Option(help: "Threads (the reference runtime uses one; the fast runtime will use T).")
+    @Option(help: "Threads for the fast kernels.")
     var threads: Int = 1
 
     @Flag(help: "Run the checked graph as written on the reference kernels, without the optimizer's rewrites.")
@@ -51,6 +51,7 @@ struct Run: ParsableCommand {
         request.outputs = output
         request.dims = dims
         request.reference = reference
+        request.threads = threads
         print(try Failures.reporting { try Runner.run(request) }, terminator: "")
     }
 }
