@@ -3,6 +3,16 @@
 // targets above it (see docs/architecture.md).
 import PackageDescription
 
+// The kernels need vector FMA: without a CPU target every SIMD multiply-add
+// becomes a libm call. x86-64-v3 (AVX2 and FMA, Haswell and later) runs on
+// CPUs without AVX-512; arm64's baseline has FMA already. Debug builds
+// optimize the kernels too, since the test suite runs whole models on them.
+#if arch(x86_64)
+let kernelFlags = ["-Xcc", "-march=x86-64-v3"]
+#else
+let kernelFlags: [String] = []
+#endif
+
 let package = Package(
     name: "Strata",
     platforms: [.macOS(.v13)],
@@ -39,9 +49,13 @@ let package = Package(
             dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR"]
         ),
         .target(name: "StrataOptimize", dependencies: ["StrataIR"]),
-        // Kernels are optimized even in debug builds: the test suite runs
-        // whole models on them.
-        .target(name: "StrataKernels", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(
+            name: "StrataKernels",
+            swiftSettings: [
+                .unsafeFlags(kernelFlags + ["-O"], .when(configuration: .debug)),
+                .unsafeFlags(kernelFlags, .when(configuration: .release)),
+            ]
+        ),
         .target(
             name: "StrataRuntime",
             dependencies: ["CPNG", "StrataSymbolic", "StrataIR", "StrataOptimize", "StrataKernels"]

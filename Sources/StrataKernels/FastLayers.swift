@@ -30,6 +30,7 @@ public enum FastLayers {
 
     /// x: [N, C, H, W], weight: [O, C/groups, kH, kW] -> [N, O, H', W'],
     /// or [N, O/(r*r), H'*r, W'*r] when the store shuffles.
+    @inline(never)
     public static func convolution(_ x: Tensor, weight w: Tensor, _ g: Convolution.Geometry, epilogue: Fused,
                                    pool: ThreadPool) -> Tensor {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
@@ -51,18 +52,24 @@ public enum FastLayers {
                             let p0 = panel * stride, count = min(stride, pixels - p0)
                             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: k * stride)
                             defer { buffer.deallocate() }
-                            buffer.initialize(repeating: 0, count: k * stride)
+                            // The micro-kernel reads whole 16-column blocks: clear the columns past a short panel.
+                            if count < stride { (buffer + count / 16 * 16 * k).initialize(repeating: 0, count: (stride - count / 16 * 16) * k) }
                             // im2col for this panel only: row (c, ky, kx), column = output pixel.
+                            var top = [Int](repeating: 0, count: count), left = [Int](repeating: 0, count: count)
+                            for j in 0..<count {
+                                top[j] = ((p0 + j) / wo) * g.stride.0 - g.padBegin.0
+                                left[j] = ((p0 + j) % wo) * g.stride.1 - g.padBegin.1
+                            }
                             for ic in 0..<cg {
                                 let plane = xb + (b * c + group * cg + ic) * h * wd
                                 for ky in 0..<kh {
                                     for kx in 0..<kw {
-                                        let row = buffer + ((ic * kh + ky) * kw + kx) * stride
+                                        let kk = (ic * kh + ky) * kw + kx
+                                        let dy = ky * g.dilation.0, dx = kx * g.dilation.1
                                         for j in 0..<count {
-                                            let p = p0 + j
-                                            let iy = (p / wo) * g.stride.0 - g.padBegin.0 + ky * g.dilation.0
-                                            let ix = (p % wo) * g.stride.1 - g.padBegin.1 + kx * g.dilation.1
-                                            row[j] = iy >= 0 && iy < h && ix >= 0 && ix < wd ? plane[iy * wd + ix] : 0
+                                            let iy = top[j] + dy, ix = left[j] + dx
+                                            buffer[PackedGEMM.offset(k: kk, column: j, depth: k)] =
+                                                iy >= 0 && iy < h && ix >= 0 && ix < wd ? plane[iy * wd + ix] : 0
                                         }
                                     }
                                 }
@@ -76,7 +83,7 @@ public enum FastLayers {
                                 return s
                             }
                             PackedGEMM.multiply(m: og, k: k, columns: count, weights: wb + rowBase * k, panel: buffer, stride: stride,
-                                                epilogue: local, output: yb,
+                                                epilogue: local, output: yb, contiguous: r == 1,
                                                 place: { row, column in (b * o + rowBase + row) * pixels + p0 + column }) { row, column in
                                 let oc = rowBase + row, p = p0 + column
                                 if r == 1 { return (b * o + oc) * pixels + p }
@@ -92,6 +99,7 @@ public enum FastLayers {
     }
 
     /// x: [..., F], weight: [O, F] -> [..., O].
+    @inline(never)
     public static func linear(_ x: Tensor, weight w: Tensor, epilogue: Fused, pool: ThreadPool) -> Tensor {
         let (o, f) = (w.shape[0], w.shape[1])
         let rows = x.count / f
@@ -113,10 +121,10 @@ public enum FastLayers {
                             guard height > 0 else { return }
                             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: f * stride)
                             defer { buffer.deallocate() }
-                            buffer.initialize(repeating: 0, count: f * stride)
+                            if count < stride { (buffer + count / 16 * 16 * f).initialize(repeating: 0, count: (stride - count / 16 * 16) * f) }
                             for j in 0..<count {
                                 let src = xb + (r0 + j) * f
-                                for kk in 0..<f { buffer[kk * stride + j] = src[kk] }
+                                for kk in 0..<f { buffer[PackedGEMM.offset(k: kk, column: j, depth: f)] = src[kk] }
                             }
                             var local = e
                             local.scale = e.scale.map { $0 + o0 }
