@@ -1,5 +1,5 @@
-/// Convolutions and linear layers on the packed GEMM, with their epilogue
-/// fused. Each is tested against its reference twin in `Convolution` and
+/// Convolutions, transposed convolutions and linear layers on the packed
+/// GEMM, with their epilogue fused. Each is tested against its reference twin in `Convolution` and
 /// `Linear` on random shapes (Tests/StrataTests/FastKernelTests.swift).
 public enum FastLayers {
     /// An epilogue in terms of arrays, for callers.
@@ -165,5 +165,83 @@ public enum FastLayers {
             }
         }
         body(PackedGEMM.Epilogue(scale: f.scale.map(copy), shift: f.shift.map(copy), steps: steps))
+    }
+}
+
+extension FastLayers {
+    /// x: [N, C, H, W], weight: [C, O/groups, kH, kW], bias: [O] -> [N, O, H', W'].
+    /// Without a col2im buffer: for each kernel tap, one GEMM of the weights'
+    /// [O/groups x C/groups] slice with the input, its results added straight
+    /// into the output pixels the tap reaches. Within a tap, distinct input
+    /// pixels reach distinct output pixels, so the jobs of a tap never
+    /// collide; the taps run one after another.
+    @inline(never)
+    public static func transposed(_ x: Tensor, weight w: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int),
+                                  outputPadding: (Int, Int), dilation: (Int, Int), groups: Int, pool: ThreadPool) -> Tensor {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (og, kh, kw) = (w.shape[1], w.shape[2], w.shape[3])
+        let o = og * groups, cg = c / groups, pixels = h * wd
+        let ho = (h - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
+        let wo = (wd - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
+        let size = n * o * ho * wo
+        let panels = (pixels + PackedGEMM.panelColumns - 1) / PackedGEMM.panelColumns
+        let jobs = n * groups * panels
+        // One spare element per job takes the products that land outside the output.
+        var out = [Float](repeating: 0, count: size + jobs)
+        // weight: [C, O/groups, kH, kW] -> per tap and group, [O/groups x C/groups] row-major.
+        var taps = [Float](repeating: 0, count: kh * kw * groups * og * cg)
+        for ic in 0..<c {
+            for j in 0..<og {
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        let g = ic / cg
+                        taps[(((ky * kw + kx) * groups + g) * og + j) * cg + ic % cg] = w.data[((ic * og + j) * kh + ky) * kw + kx]
+                    }
+                }
+            }
+        }
+        let stride16 = PackedGEMM.panelColumns
+        x.data.withUnsafeBufferPointer { xs in
+            taps.withUnsafeBufferPointer { ts in
+                out.withUnsafeMutableBufferPointer { os in
+                    guard let xb = xs.baseAddress, let tb = ts.baseAddress, let ob = os.baseAddress else { return }
+                    let accumulate = PackedGEMM.Epilogue(scale: nil, shift: nil, steps: [.add(UnsafePointer(ob))])
+                    for ky in 0..<kh {
+                        for kx in 0..<kw {
+                            pool.parallelFor(jobs) { job in
+                                let b = job / (groups * panels), group = (job / panels) % groups, panel = job % panels
+                                let p0 = panel * stride16, count = min(stride16, pixels - p0)
+                                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: cg * stride16)
+                                defer { buffer.deallocate() }
+                                if count < stride16 {
+                                    (buffer + count / 16 * 16 * cg).initialize(repeating: 0, count: (stride16 - count / 16 * 16) * cg)
+                                }
+                                for ic in 0..<cg {
+                                    let plane = xb + (b * c + group * cg + ic) * pixels + p0
+                                    for j in 0..<count { buffer[PackedGEMM.offset(k: ic, column: j, depth: cg)] = plane[j] }
+                                }
+                                let trash = size + job
+                                let index = { (row: Int, column: Int) -> Int in
+                                    let p = p0 + column
+                                    let oy = (p / wd) * stride.0 - padding.0 + ky * dilation.0
+                                    let ox = (p % wd) * stride.1 - padding.1 + kx * dilation.1
+                                    guard oy >= 0 && oy < ho && ox >= 0 && ox < wo else { return trash }
+                                    return ((b * o + group * og + row) * ho + oy) * wo + ox
+                                }
+                                PackedGEMM.multiply(m: og, k: cg, columns: count, weights: tb + ((ky * kw + kx) * groups + group) * og * cg,
+                                                    panel: buffer, stride: stride16, epilogue: accumulate, output: ob,
+                                                    place: index, store: index)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var y = Tensor(shape: [n, o, ho, wo], data: Array(out.prefix(size)))
+        if let bias {
+            let plane = ho * wo
+            for i in 0..<size { y.data[i] += bias.data[(i / plane) % o] }
+        }
+        return y
     }
 }

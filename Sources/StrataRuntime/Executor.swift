@@ -41,7 +41,7 @@ public struct Executor {
                 guard let value = values[v.index] else { throw RuntimeError("internal: value %\(v.index) used before it is computed") }
                 return value
             }
-            if let pool, [.conv1d, .conv2d, .linear].contains(node.op) {
+            if let pool, [.conv1d, .conv2d, .convTranspose2d, .linear].contains(node.op) {
                 values[node.output.index] = try fast(node, args, values: values, pool: pool)
                 continue
             }

@@ -64,3 +64,26 @@ import Testing
         }
     }
 }
+
+extension FastKernelTests {
+    @Test func transposedConvolutionMatchesReference() {
+        var rng = Random(seed: 23)
+        let pool = ThreadPool(threads: 2)
+        for trial in 0..<60 {
+            func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
+            let groups = pick([1, 1, 2]), cg = pick([1, 3, 4]), og = pick([1, 2, 5])
+            let (kh, kw) = (pick([1, 2, 3, 4]), pick([1, 3, 4]))
+            let stride = (pick([1, 2, 3]), pick([1, 2])), dilation = (pick([1, 2]), pick([1]))
+            let padding = (pick([0, 1]), pick([0, 1]))
+            let outputPadding = (pick([0, max(stride.0, dilation.0) - 1]), 0)
+            let x = Self.random([pick([1, 2]), groups * cg, pick([1, 3, 7]), pick([2, 5, 9])], &rng)
+            let weight = Self.random([groups * cg, og, kh, kw], &rng), bias = Self.random([groups * og], &rng)
+            let reference = Convolution.transposed(x, weight: weight, bias: bias, stride: stride, padding: padding,
+                                                   outputPadding: outputPadding, dilation: dilation, groups: groups)
+            guard reference.shape.allSatisfy({ $0 > 0 }) else { continue }
+            let fast = FastLayers.transposed(x, weight: weight, bias: bias, stride: stride, padding: padding,
+                                             outputPadding: outputPadding, dilation: dilation, groups: groups, pool: pool)
+            #expect(Self.error(fast, reference) < 1e-5, "trial \(trial): error \(Self.error(fast, reference))")
+        }
+    }
+}
