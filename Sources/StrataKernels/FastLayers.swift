@@ -75,15 +75,8 @@ public enum FastLayers {
                                 }
                             }
                             let rowBase = group * og
-                            var local = e
-                            local.scale = e.scale.map { $0 + rowBase }
-                            local.shift = e.shift.map { $0 + rowBase }
-                            local.steps = e.steps.map { s in
-                                if case .prelu(let slopes) = s { return .prelu(slopes + rowBase) }
-                                return s
-                            }
                             PackedGEMM.multiply(m: og, k: k, columns: count, weights: wb + rowBase * k, panel: buffer, stride: stride,
-                                                epilogue: local, output: yb, contiguous: r == 1,
+                                                epilogue: e.rows(from: rowBase), output: yb, contiguous: r == 1,
                                                 place: { row, column in (b * o + rowBase + row) * pixels + p0 + column }) { row, column in
                                 let oc = rowBase + row, p = p0 + column
                                 if r == 1 { return (b * o + oc) * pixels + p }
@@ -126,16 +119,9 @@ public enum FastLayers {
                                 let src = xb + (r0 + j) * f
                                 for kk in 0..<f { buffer[PackedGEMM.offset(k: kk, column: j, depth: f)] = src[kk] }
                             }
-                            var local = e
-                            local.scale = e.scale.map { $0 + o0 }
-                            local.shift = e.shift.map { $0 + o0 }
-                            local.steps = e.steps.map { s in
-                                if case .prelu(let slopes) = s { return .prelu(slopes + o0) }
-                                return s
-                            }
                             let index = { (row: Int, column: Int) in (r0 + column) * o + o0 + row }
                             PackedGEMM.multiply(m: height, k: f, columns: count, weights: wb + o0 * f, panel: buffer, stride: stride,
-                                                epilogue: local, output: yb, place: index, store: index)
+                                                epilogue: e.rows(from: o0), output: yb, place: index, store: index)
                         }
                     }
                 }

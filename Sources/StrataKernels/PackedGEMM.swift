@@ -35,6 +35,15 @@ public enum PackedGEMM {
             self.shift = shift
             self.steps = steps
         }
+
+        /// The epilogue for a block of rows starting at `row`: per-row
+        /// values (scale, shift, prelu slopes) start there.
+        public func rows(from row: Int) -> Epilogue {
+            Epilogue(scale: scale.map { $0 + row }, shift: shift.map { $0 + row }, steps: steps.map { s in
+                if case .prelu(let slopes) = s { return .prelu(slopes + row) }
+                return s
+            })
+        }
     }
 
     /// Where element (k, column) of a panel lives: panels are stored as
