@@ -67,3 +67,37 @@ import Testing
         #expect(r.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix("::error file=Tests/StrataTests/Cases/") || $0.hasPrefix("::warning file=Tests/StrataTests/Cases/") })
     }
 }
+
+extension CLITests {
+    @Test func benchPrintsATable() throws {
+        let r = try run(Repo.strataBinary, ["bench", "Specs/lenet5.yaml", "--batch", "1,2", "--threads", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).first?.isNumber ?? false }
+        #expect(rows.count == 2)
+        #expect(r.stdout.contains("GFLOP/s"))
+        #expect(try run(Repo.strataBinary, ["bench", "Specs/srcnn.yaml"]).status == 2, "H and W must be fixed")
+    }
+
+    @Test func rewriteLimitBisects() throws {
+        let full = try run(Repo.strataBinary, ["compile", "Specs/lenet5.yaml", "--emit", "optimized"])
+        let two = try run(Repo.strataBinary, ["compile", "Specs/lenet5.yaml", "--emit", "optimized", "--rewrite-limit", "2"])
+        #expect(full.status == 0 && two.status == 0)
+        #expect(two.stdout.components(separatedBy: "  rewrote ").count - 1 == 2)
+        #expect(full.stdout.contains("kernels: 8 (from 12 layers)"))
+    }
+
+    @Test func referenceAndFastRunsAgree() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-ref-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let common = ["run", "Specs/resnet20-cifar.yaml", "--input", "image=normal", "--dims", "N=2", "--seed", "4"]
+        #expect(try run(Repo.strataBinary, common + ["--output", "logits=\(dir.path)/fast.npy", "--threads", "2"]).status == 0)
+        #expect(try run(Repo.strataBinary, common + ["--output", "logits=\(dir.path)/ref.npy", "--reference"]).status == 0)
+        let fast = try Data(contentsOf: dir.appendingPathComponent("fast.npy")), ref = try Data(contentsOf: dir.appendingPathComponent("ref.npy"))
+        #expect(fast.count == ref.count)
+        func floats(_ d: Data) -> [Float] { d.suffix(2 * 10 * 4).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
+        let a = floats(fast), b = floats(ref)
+        let scale = b.map { abs($0) }.max() ?? 1
+        #expect(zip(a, b).map { abs($0 - $1) }.max() ?? 0 <= 1e-4 * scale)
+    }
+}
