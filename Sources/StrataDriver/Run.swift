@@ -33,7 +33,8 @@ public enum Runner {
         let loaded = try Pipeline.load(path: r.spec, network: nil, dims: nil)
         let model = loaded.model
         let graph = try choose(model, r.network)
-        let fixed = try r.dims.map { try DimsBinding.parse($0).apply(to: model) }
+        let dims = try r.dims.map(DimsBinding.parse)
+        let fixed = try dims.map { try $0.apply(to: model) }
         let fixedGraph = fixed?.network(graph.name) ?? graph
 
         var values: [String: Value] = [:]
@@ -51,8 +52,8 @@ public enum Runner {
         }
 
         let binding = try DimBinder.bind(graph, scope: model.scope, inputs: values.mapValues(\.shape))
-        if let d = try r.dims.map(DimsBinding.parse) {
-            for (name, v) in d.values where model.scope.names.contains(name) {
+        if let dims {
+            for (name, v) in dims.values where model.scope.names.contains(name) {
                 let bound = (binding[name] ?? 0) * model.scope.constraint(name).multipleOf
                 if binding[name] != nil && bound != v {
                     throw InputError("--dims \(name)=\(v), but the inputs make \(name) = \(bound)")

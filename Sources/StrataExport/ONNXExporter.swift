@@ -132,37 +132,19 @@ public struct ONNXExporter {
         return info
     }
 
-    private func attr(_ name: String, ints: [Int]) -> Onnx_AttributeProto {
+    private func attr(_ name: String, _ type: Onnx_AttributeProto.AttributeType,
+                      _ set: (inout Onnx_AttributeProto) -> Void) -> Onnx_AttributeProto {
         var a = Onnx_AttributeProto()
         a.name = name
-        a.type = .ints
-        a.ints = ints.map(Int64.init)
+        a.type = type
+        set(&a)
         return a
     }
 
-    private func attr(_ name: String, int: Int) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .int
-        a.i = Int64(int)
-        return a
-    }
-
-    private func attr(_ name: String, float: Double) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .float
-        a.f = Float(float)
-        return a
-    }
-
-    private func attr(_ name: String, string: String) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .string
-        a.s = Data(string.utf8)
-        return a
-    }
+    private func attr(_ name: String, ints: [Int]) -> Onnx_AttributeProto { attr(name, .ints) { $0.ints = ints.map(Int64.init) } }
+    private func attr(_ name: String, int: Int) -> Onnx_AttributeProto { attr(name, .int) { $0.i = Int64(int) } }
+    private func attr(_ name: String, float: Double) -> Onnx_AttributeProto { attr(name, .float) { $0.f = Float(float) } }
+    private func attr(_ name: String, string: String) -> Onnx_AttributeProto { attr(name, .string) { $0.s = Data(string.utf8) } }
 
     // MARK: the mapping of each op
 

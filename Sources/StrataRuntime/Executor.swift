@@ -100,7 +100,7 @@ public struct Executor {
     }
 
     /// The node's own parameter (not one of an op fused into it).
-    private func parameter(_ node: Node, _ suffix: String) -> Tensor? {
+    func parameter(_ node: Node, _ suffix: String) -> Tensor? {
         parameters[graph.parameterPrefix + node.path + "." + suffix]
     }
 

@@ -10,14 +10,14 @@ extension Executor {
     /// is left runs on the reference path after it.
     func fast(_ node: Node, _ args: [Value], values: [Value?], pool: ThreadPool) throws -> Value {
         let x = args[0].tensor
-        guard let w = parameters[graph.parameterPrefix + node.path + ".weight"] else {
+        guard let w = parameter(node, "weight") else {
             throw RuntimeError("internal: no weight for \(node.op.name) \(node.path)")
         }
         if node.op == .convTranspose2d {
             // Accumulated tap by tap, so its epilogue runs after the last tap, on the reference path.
             let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1]
             let p = node.ints("padding") ?? [0, 0], op = node.ints("output_padding") ?? [0, 0]
-            var y = Value.float(FastLayers.transposed(x, weight: w, bias: parameters[graph.parameterPrefix + node.path + ".bias"],
+            var y = Value.float(FastLayers.transposed(x, weight: w, bias: parameter(node, "bias"),
                                                       stride: (s[0], s[1]), padding: (p[0], p[1]), outputPadding: (op[0], op[1]),
                                                       dilation: (d[0], d[1]), groups: node.int("groups") ?? 1, pool: pool))
             for e in node.epilogue { y = try apply(e, of: node, to: y, values: values) }
@@ -25,7 +25,7 @@ extension Executor {
         }
         let channels = w.shape[0]
         var fused = FastLayers.Fused()
-        let bias = parameters[graph.parameterPrefix + node.path + ".bias"]
+        let bias = parameter(node, "bias")
         var rest = node.epilogue[...]
         if case .batchNorm(let prefix, let eps, let affine)? = rest.first,
            let mean = parameters[prefix + "running_mean"], let variance = parameters[prefix + "running_var"] {

@@ -70,11 +70,6 @@ extension DimScope {
         })
     }
 
-    /// The real dim values for a binding of polynomial symbols, as a map.
-    public func realValues(_ binding: [String: Int]) -> [String: Int] {
-        Dictionary(uniqueKeysWithValues: counterexample(binding).binding.map { ($0.name, $0.value) })
-    }
-
     /// Polynomial-symbol bindings for `real` dim values, or nil when a value
     /// breaks its dim's constraints.
     public func binding(real: [String: Int]) -> [String: Int]? {
