@@ -23,33 +23,30 @@ public enum Bench {
             let graph = try Runner.choose(model, network)
             let fixed = try dims.map(DimsBinding.parse)?.values ?? []
             var rows: [Row] = []
-            for batch in batches {
-                let binding = DimsBinding(values: fixed.filter { $0.name != "N" } + [("N", batch)])
-                let specialized = try binding.apply(to: model)
-                guard let concrete = specialized.network(graph.name) else { continue }
-                let unbound = concrete.types.flatMap { $0.shape.compactMap { $0.constant == nil ? $0 : nil } }.flatMap(\.symbols)
-                if !unbound.isEmpty {
-                    throw UsageError("bench needs every dim fixed: add --dims \(Set(unbound).sorted().map { "\($0)=64" }.joined(separator: ","))")
-                }
-                let parameters = Initializers.initialize(concrete, seed: 0)
-                let optimized = try Optimizer.optimize(concrete).graph
-                var rng = Random(seed: 1)
-                var inputs: [String: Value] = [:]
-                for (name, v) in concrete.inputs {
-                    let shape = concrete.type(v).shape.map { $0.constant ?? 1 }
-                    inputs[name] = concrete.type(v).dtype == .i32
-                        ? .ids(IntTensor(shape: shape, data: [Int32](repeating: 0, count: shape.reduce(1, *))))
-                        : .float(Tensor(shape: shape, data: rng.normal(count: shape.reduce(1, *))))
-                }
-                let flops = 2 * Double(concrete.macs().constant ?? 0)
-                for t in threads {
-                    let executor = Executor(graph: optimized, parameters: parameters, pool: ThreadPool(threads: t))
-                    _ = try executor.run(inputs, seed: 0)
+            let parameters = Initializers.initialize(graph, seed: 0)
+            for t in threads {
+                let plans = PlanCache(model: model, network: graph.name, parameters: parameters, threads: t)
+                for batch in batches {
+                    let binding = DimsBinding(values: fixed.filter { $0.name != "N" } + [("N", batch)])
+                    let specialized = try binding.apply(to: model)
+                    guard let concrete = specialized.network(graph.name) else { continue }
+                    try requireConcrete(concrete, verb: "bench")
+                    var rng = Random(seed: 1)
+                    var inputs: [String: Value] = [:]
+                    for (name, v) in concrete.inputs {
+                        let shape = concrete.type(v).shape.map { $0.constant ?? 1 }
+                        inputs[name] = concrete.type(v).dtype == .i32
+                            ? .ids(IntTensor(shape: shape, data: [Int32](repeating: 0, count: shape.reduce(1, *))))
+                            : .float(Tensor(shape: shape, data: rng.normal(count: shape.reduce(1, *))))
+                    }
+                    let flops = 2 * Double(concrete.macs().constant ?? 0)
+                    let plan = try plans.plan(for: try DimBinder.bind(graph, scope: model.scope, inputs: inputs.mapValues(\.shape)))
+                    _ = try plan.run(inputs, seed: 0)
                     var times: [Double] = []
                     let start = Date()
                     while times.count < 3 || Date().timeIntervalSince(start) < minimumSeconds {
                         let t0 = Date()
-                        _ = try executor.run(inputs, seed: 0)
+                        _ = try plan.run(inputs, seed: 0)
                         times.append(Date().timeIntervalSince(t0))
                     }
                     times.sort()

@@ -68,9 +68,10 @@ public enum Runner {
         for (name, v) in graph.inputs where concrete.type(v).dtype == .i32 {
             if case .float = values[name] { throw InputError("input '\(name)' takes i32 token ids; give an integer .npy file") }
         }
-        let executed = r.reference ? concrete : try Optimizer.optimize(concrete).graph
-        let pool = r.reference ? nil : ThreadPool(threads: r.threads)
-        let results = try Executor(graph: executed, parameters: parameters, pool: pool).run(values, seed: r.seed)
+        let results = r.reference
+            ? try Executor(graph: concrete, parameters: parameters).run(values, seed: r.seed)
+            : try PlanCache(model: model, network: graph.name, parameters: parameters, threads: r.threads)
+                .plan(for: binding).run(values, seed: r.seed)
 
         var printed = ""
         let requests = r.outputs.isEmpty ? concrete.outputs.map { "\($0.name)=-" } : r.outputs

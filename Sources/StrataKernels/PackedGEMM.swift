@@ -1,147 +1,186 @@
 /// The fast path of convolutions and linear layers: C = A * B for
-/// A = weights [M x K] (row-major, as stored), B = the layer's input
-/// rearranged into panels [K x P] a few dozen columns at a time (never a
-/// whole im2col matrix), with the epilogue applied to each 6 x 16 register
-/// tile before it is stored: 12 accumulators of 8 lanes, two panel loads and
-/// one broadcast fill AVX2's 16 vector registers. Products accumulate in
-/// Float with fused multiply-adds.
+/// A = weights [M x K], packed once at plan time into blocks of 6 rows, and
+/// B = the layer's input rearranged into panels [K x P] a few hundred columns
+/// at a time (never a whole im2col matrix), with the epilogue applied to
+/// each 6 x 16 register tile before it is stored: 12 accumulators of 8
+/// lanes, two panel loads and one broadcast fill AVX2's 16 vector
+/// registers. Products accumulate in Float with fused multiply-adds.
 public enum PackedGEMM {
     public static let rows = 6
     public static let columns = 16
-    /// Columns packed at once: the panel stays in cache while every row block uses it.
-    public static let panelColumns = 128
 
-    /// What happens to an accumulated value on its way to memory, in order:
-    /// y = acc * scale[m] + shift[m], then each step, then the store.
-    public struct Epilogue: @unchecked Sendable {
-        public enum Step: @unchecked Sendable {
-            case relu
-            case leakyRelu(Float)
-            /// One slope per row (output channel).
-            case prelu(UnsafePointer<Float>)
-            case multiply(Float)
-            /// Adds the value at the same output position of another tensor.
-            case add(UnsafePointer<Float>)
-            /// Any other pointwise function, lane by lane.
-            case function((Float) -> Float)
+    /// Weights [m x k], row-major, as blocks of 6 rows stored k-major (the
+    /// 6 values of one k are neighbours), rows past m zero. Row i is
+    /// multiplied by `scale[i]` on the way: a folded batch norm.
+    public static func pack(_ a: UnsafePointer<Float>, m: Int, k: Int, scale: [Float]? = nil) -> [Float] {
+        let blocks = (m + rows - 1) / rows
+        var packed = [Float](repeating: 0, count: blocks * k * rows)
+        for i in 0..<m {
+            let s = scale?[i] ?? 1
+            let base = (i / rows) * k * rows + i % rows
+            for kk in 0..<k { packed[base + kk * rows] = a[i * k + kk] * s }
         }
-
-        public var scale: UnsafePointer<Float>?
-        public var shift: UnsafePointer<Float>?
-        public var steps: [Step]
-
-        public init(scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?, steps: [Step]) {
-            self.scale = scale
-            self.shift = shift
-            self.steps = steps
-        }
-
-        /// The epilogue for a block of rows starting at `row`: per-row
-        /// values (scale, shift, prelu slopes) start there.
-        public func rows(from row: Int) -> Epilogue {
-            Epilogue(scale: scale.map { $0 + row }, shift: shift.map { $0 + row }, steps: steps.map { s in
-                if case .prelu(let slopes) = s { return .prelu(slopes + row) }
-                return s
-            })
-        }
+        return packed
     }
 
-    /// Where element (k, column) of a panel lives: panels are stored as
-    /// blocks of 16 columns, each k x 16 contiguous, so the micro-kernel
-    /// streams memory in order.
+    /// Columns per panel for depth k: panels of at most 256 KB stay in L2
+    /// while every row block streams through them; 16 to 256 columns.
+    public static func panelColumns(depth k: Int) -> Int {
+        max(1, min(16, 65_536 / (max(k, 1) * columns))) * columns
+    }
+
+    /// Where element (kk, column) of a panel of depth k lives: blocks of 16
+    /// columns, each k x 16 contiguous, so the micro-kernel streams memory in order.
     @inline(__always)
     public static func offset(k kk: Int, column j: Int, depth k: Int) -> Int {
         (j >> 4) * k * columns + kk * columns + (j & 15)
     }
 
-    /// Computes rows `0..<m` of C for the `p` columns of one panel laid out
-    /// as `offset` says.
-    /// `place(row, column)` gives the position of C[row, column] in the
-    /// layer's output as computed (where a residual is read), `store` where
-    /// it is written (different when the store shuffles).
+    /// Where C[row, column] goes. Results are computed at `origin + row *
+    /// rowStride + column * columnStride`, or `+ columnOffsets[column]` when
+    /// the columns are scattered pixels (a transposed convolution's phase);
+    /// a residual is read there. They are stored there too, or at
+    /// `map(position)` when the store moves them (a pixel shuffle).
+    public struct Target {
+        public var output: UnsafeMutablePointer<Float>
+        public var origin: Int
+        public var rowStride: Int
+        public var columnStride: Int
+        public var columnOffsets: UnsafePointer<Int>?
+        public var map: ((Int) -> Int)?
+
+        public init(output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int, columnStride: Int = 1,
+                    columnOffsets: UnsafePointer<Int>? = nil, map: ((Int) -> Int)? = nil) {
+            self.output = output
+            self.origin = origin
+            self.rowStride = rowStride
+            self.columnStride = columnStride
+            self.columnOffsets = columnOffsets
+            self.map = map
+        }
+    }
+
+    /// Computes rows [rowBlocks * 6] ∩ 0..<m of C for the `p` columns of one panel.
     @inline(__always)
-    public static func multiply(m: Int, k: Int, columns p: Int, weights a: UnsafePointer<Float>,
-                                panel: UnsafeMutablePointer<Float>, stride: Int, epilogue: Epilogue,
-                                output: UnsafeMutablePointer<Float>, contiguous: Bool = false,
-                                place: (Int, Int) -> Int, store: (Int, Int) -> Int) {
-        var row = 0
-        while row < m {
+    public static func multiply(rowBlocks: Range<Int>, m: Int, k: Int, packed a: UnsafePointer<Float>,
+                                panel: UnsafePointer<Float>, columns p: Int, epilogue: TileEpilogue, target: Target) {
+        for block in rowBlocks {
+            let row = block * rows
             let height = min(rows, m - row)
-            // Rows past the end repeat the last real row; their results are not stored.
-            let last = height - 1
-            let w0 = a + row * k, w1 = a + (row + min(1, last)) * k, w2 = a + (row + min(2, last)) * k
-            let w3 = a + (row + min(3, last)) * k, w4 = a + (row + min(4, last)) * k, w5 = a + (row + min(5, last)) * k
+            let w = a + block * k * rows
             var column = 0
             while column < p {
                 var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
                 var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
                 var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
                 var b = UnsafeRawPointer(panel + column * k)
-                for kk in 0..<k {
+                var x = w
+                for _ in 0..<k {
                     let lo = b.loadUnaligned(as: SIMD8<Float>.self)
                     let hi = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                    var x = SIMD8<Float>(repeating: w0[kk])
-                    c00.addProduct(x, lo); c01.addProduct(x, hi)
-                    x = SIMD8<Float>(repeating: w1[kk])
-                    c10.addProduct(x, lo); c11.addProduct(x, hi)
-                    x = SIMD8<Float>(repeating: w2[kk])
-                    c20.addProduct(x, lo); c21.addProduct(x, hi)
-                    x = SIMD8<Float>(repeating: w3[kk])
-                    c30.addProduct(x, lo); c31.addProduct(x, hi)
-                    x = SIMD8<Float>(repeating: w4[kk])
-                    c40.addProduct(x, lo); c41.addProduct(x, hi)
-                    x = SIMD8<Float>(repeating: w5[kk])
-                    c50.addProduct(x, lo); c51.addProduct(x, hi)
+                    var s = SIMD8<Float>(repeating: x[0])
+                    c00.addProduct(s, lo); c01.addProduct(s, hi)
+                    s = SIMD8<Float>(repeating: x[1])
+                    c10.addProduct(s, lo); c11.addProduct(s, hi)
+                    s = SIMD8<Float>(repeating: x[2])
+                    c20.addProduct(s, lo); c21.addProduct(s, hi)
+                    s = SIMD8<Float>(repeating: x[3])
+                    c30.addProduct(s, lo); c31.addProduct(s, hi)
+                    s = SIMD8<Float>(repeating: x[4])
+                    c40.addProduct(s, lo); c41.addProduct(s, hi)
+                    s = SIMD8<Float>(repeating: x[5])
+                    c50.addProduct(s, lo); c51.addProduct(s, hi)
                     b += columns * 4
+                    x += rows
                 }
                 let width = min(columns, p - column)
-                func emit(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ r: Int) {
-                    guard r < height else { return }
-                    finish(lo, hi, row: row + r, column: column, width: width, epilogue: epilogue, output: output,
-                           contiguous: contiguous, place: place, store: store)
-                }
-                emit(c00, c01, 0)
-                emit(c10, c11, 1)
-                emit(c20, c21, 2)
-                emit(c30, c31, 3)
-                emit(c40, c41, 4)
-                emit(c50, c51, 5)
+                epilogue.store(c00, c01, row: row, column: column, width: width, target)
+                if height > 1 { epilogue.store(c10, c11, row: row + 1, column: column, width: width, target) }
+                if height > 2 { epilogue.store(c20, c21, row: row + 2, column: column, width: width, target) }
+                if height > 3 { epilogue.store(c30, c31, row: row + 3, column: column, width: width, target) }
+                if height > 4 { epilogue.store(c40, c41, row: row + 4, column: column, width: width, target) }
+                if height > 5 { epilogue.store(c50, c51, row: row + 5, column: column, width: width, target) }
                 column += columns
             }
-            row += rows
         }
     }
+}
 
+/// What happens to an accumulated value on its way to memory: each step
+/// in order, then the store. A row of C is an output channel, so per-row
+/// values (bias, folded batch norm, prelu slopes) are per channel.
+public struct TileEpilogue: @unchecked Sendable {
+    public enum Step: @unchecked Sendable {
+        case function(PointwiseFunction)
+        case channelScale(UnsafePointer<Float>)
+        case channelShift(UnsafePointer<Float>)
+        /// One slope per row (output channel).
+        case prelu(UnsafePointer<Float>)
+        case multiply(Float)
+        /// Adds the value at the same computed position of another tensor: a residual.
+        case add(UnsafePointer<Float>)
+    }
+
+    public var steps: [Step]
+
+    public init(steps: [Step] = []) {
+        self.steps = steps
+    }
+
+    /// The epilogue of the block of rows starting at `row`: per-row values start there.
+    public func rows(from row: Int) -> TileEpilogue {
+        TileEpilogue(steps: steps.map { s in
+            switch s {
+            case .prelu(let p): return .prelu(p + row)
+            case .channelScale(let p): return .channelScale(p + row)
+            case .channelShift(let p): return .channelShift(p + row)
+            default: return s
+            }
+        })
+    }
+
+    /// Applies the epilogue to 16 values of one row (fewer are used when
+    /// `width` < 16); value j sits at computed position `position(j)`.
     @inline(__always)
-    static func finish(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, row: Int, column: Int, width: Int, epilogue: Epilogue,
-                       output: UnsafeMutablePointer<Float>, contiguous: Bool, place: (Int, Int) -> Int,
-                       store: (Int, Int) -> Int) {
-        // A full tile row of an unshuffled store is 16 neighbouring outputs: one vector.
-        let vector = contiguous && width == columns
-        let base = vector ? store(row, column) : 0
-        var v = SIMD16<Float>(lowHalf: lo, highHalf: hi)
-        if let s = epilogue.scale { v *= s[row] }
-        if let t = epilogue.shift { v += t[row] }
-        for step in epilogue.steps {
+    public func apply(_ value: SIMD16<Float>, row: Int, width: Int, contiguousAt base: Int?,
+                      position: (Int) -> Int) -> SIMD16<Float> {
+        var v = value
+        for step in steps {
             switch step {
-            case .relu: v.replace(with: 0, where: v .< 0)
-            case .leakyRelu(let slope): v.replace(with: v * slope, where: v .< 0)
+            case .function(let f): v = f.apply(v)
+            case .channelScale(let s): v *= s[row]
+            case .channelShift(let s): v += s[row]
             case .prelu(let slopes): v.replace(with: v * slopes[row], where: v .< 0)
             case .multiply(let f): v *= f
             case .add(let other):
-                if vector {
+                if let base, width == 16 {
                     v += UnsafeRawPointer(other + base).loadUnaligned(as: SIMD16<Float>.self)
                 } else {
-                    for j in 0..<width { v[j] += other[place(row, column + j)] }
+                    for j in 0..<width { v[j] += other[position(j)] }
                 }
-            case .function(let f):
-                for j in 0..<width { v[j] = f(v[j]) }
             }
         }
-        if vector {
-            UnsafeMutableRawPointer(output + base).storeBytes(of: v, as: SIMD16<Float>.self)
+        return v
+    }
+
+    @inline(__always)
+    func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, row: Int, column: Int, width: Int, _ t: PackedGEMM.Target) {
+        let rowStart = t.origin + row * t.rowStride
+        let position: (Int) -> Int
+        if let offsets = t.columnOffsets {
+            position = { j in rowStart + offsets[column + j] }
         } else {
-            for j in 0..<width { output[store(row, column + j)] = v[j] }
+            position = { j in rowStart + (column + j) * t.columnStride }
+        }
+        let contiguous = t.columnOffsets == nil && t.columnStride == 1 && width == 16
+        let v = apply(SIMD16<Float>(lowHalf: lo, highHalf: hi), row: row, width: width,
+                      contiguousAt: contiguous ? position(0) : nil, position: position)
+        if let map = t.map {
+            for j in 0..<width { t.output[map(position(j))] = v[j] }
+        } else if contiguous {
+            UnsafeMutableRawPointer(t.output + position(0)).storeBytes(of: v, as: SIMD16<Float>.self)
+        } else {
+            for j in 0..<width { t.output[position(j)] = v[j] }
         }
     }
 }

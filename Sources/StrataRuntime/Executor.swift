@@ -2,18 +2,16 @@ import StrataIR
 import StrataKernels
 
 /// Runs a graph whose shapes are all concrete (see `CheckedModel.specialized`)
-/// on the reference kernels, one node at a time in graph order.
+/// on the reference kernels, one node at a time in graph order: the oracle
+/// `ExecutionPlan` is tested against, and its fallback for ops without a
+/// fast kernel.
 public struct Executor {
     public let graph: Graph
     public let parameters: [String: Tensor]
-    /// Runs convolutions and linear layers on the fast kernels, with their
-    /// fused epilogues, on these threads; nil keeps every op on its reference kernel.
-    public let pool: ThreadPool?
 
-    public init(graph: Graph, parameters: [String: Tensor], pool: ThreadPool? = nil) {
+    public init(graph: Graph, parameters: [String: Tensor]) {
         self.graph = graph
         self.parameters = parameters
-        self.pool = pool
     }
 
     /// The outputs by name. `seed` drives the noise of `reparameterize`.
@@ -41,17 +39,19 @@ public struct Executor {
                 guard let value = values[v.index] else { throw RuntimeError("internal: value %\(v.index) used before it is computed") }
                 return value
             }
-            if let pool, [.conv1d, .conv2d, .convTranspose2d, .linear].contains(node.op) {
-                values[node.output.index] = try fast(node, args, values: values, pool: pool)
-                continue
-            }
-            var y = try execute(node, args, noise: &noise)
-            for e in node.epilogue { y = try apply(e, of: node, to: y, values: values) }
-            values[node.output.index] = y
+            values[node.output.index] = try reference(node, args, values: values, noise: &noise)
         }
         var outputs: [String: Value] = [:]
         for (name, v) in graph.outputs { outputs[name] = values[v.index] }
         return outputs
+    }
+
+    /// One node and its epilogue on the reference kernels; `values` holds
+    /// what the epilogue's residual adds read.
+    func reference(_ node: Node, _ args: [Value], values: [Value?], noise: inout Random) throws -> Value {
+        var y = try execute(node, args, noise: &noise)
+        for e in node.epilogue { y = try apply(e, of: node, to: y, values: values) }
+        return y
     }
 
     /// A pointwise activation, as a node or as an epilogue.
@@ -76,7 +76,7 @@ public struct Executor {
     }
 
     /// One fused operation, applied to the node's result as the unfused op would be.
-    func apply(_ e: Epilogue, of node: Node, to y: Value, values: [Value?]) throws -> Value {
+    private func apply(_ e: Epilogue, of node: Node, to y: Value, values: [Value?]) throws -> Value {
         let t = y.tensor
         func named(_ name: String) throws -> Tensor {
             guard let v = parameters[name] else { throw RuntimeError("internal: no parameter \(name) for \(node.path)") }
@@ -100,7 +100,7 @@ public struct Executor {
     }
 
     /// The node's own parameter (not one of an op fused into it).
-    func parameter(_ node: Node, _ suffix: String) -> Tensor? {
+    private func parameter(_ node: Node, _ suffix: String) -> Tensor? {
         parameters[graph.parameterPrefix + node.path + "." + suffix]
     }
 

@@ -10,12 +10,12 @@ struct Compile: ParsableCommand {
     )
 
     enum Stage: String, ExpressibleByArgument, CaseIterable {
-        case ir, optimized, onnx
+        case ir, optimized, plan, onnx
     }
 
     @OptionGroup var options: SpecOptions
 
-    @Option(help: "What to produce: ir (the checked graph), optimized (after the rewrites, with a fusion report) or onnx (a model file; needs -o).")
+    @Option(help: "What to produce: ir (the checked graph), optimized (after the rewrites, with a fusion report), plan (kernels, buffers and arena; needs every dim fixed with --dims) or onnx (a model file; needs -o).")
     var emit: Stage = .ir
 
     @Option(help: ArgumentHelp("Weights for --emit onnx (default: initialised from --seed).", valueName: "FILE|NET=FILE"))
@@ -27,6 +27,9 @@ struct Compile: ParsableCommand {
     @Option(help: "With --emit optimized: stop after this many rewrites (to bisect a miscompile).")
     var rewriteLimit: Int?
 
+    @Option(help: "With --emit plan: the threads the plan runs on.")
+    var threads: Int = 1
+
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?
 
@@ -37,6 +40,9 @@ struct Compile: ParsableCommand {
         case .optimized:
             let loaded = try options.load()
             try write(try Failures.reporting { try loaded.optimized(rewriteLimit: rewriteLimit) }, to: output)
+        case .plan:
+            let loaded = try options.load()
+            try write(try Failures.reporting { try loaded.plan(threads: threads) }, to: output)
         case .onnx:
             guard let output else { throw ValidationError("--emit onnx writes a binary file: give it with -o model.onnx") }
             if options.dims != nil { throw ValidationError("--emit onnx keeps the dims symbolic; drop --dims") }

@@ -1,3 +1,4 @@
+import Foundation
 import StrataKernels
 import StrataRuntime
 import Testing
@@ -14,6 +15,24 @@ import Testing
         return (zip(a.data, b.data).map { abs(Double($0) - Double($1)) }.max() ?? 0) / scale
     }
 
+    /// Runs a prepared kernel on tensors; the output starts as NaN so that an unwritten element shows.
+    static func run(_ kernel: PreparedKernel, _ x: Tensor, residuals: [Tensor] = [], shape: [Int], pool: ThreadPool) -> Tensor {
+        var y = Tensor(shape: shape, data: [Float](repeating: .nan, count: shape.reduce(1, *)))
+        let copies = residuals.map { r -> UnsafeMutablePointer<Float> in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: r.count)
+            p.initialize(from: r.data, count: r.count)
+            return p
+        }
+        defer { copies.forEach { $0.deallocate() } }
+        pool.reserveScratch(kernel.scratchFloats)
+        x.data.withUnsafeBufferPointer { xs in
+            y.data.withUnsafeMutableBufferPointer { ys in
+                kernel.run(xs.baseAddress!, residuals: copies.map { UnsafePointer($0) }, output: ys.baseAddress!, pool: pool)
+            }
+        }
+        return y
+    }
+
     @Test func convolutionMatchesReference() {
         var rng = Random(seed: 17)
         let pool = ThreadPool(threads: 2)
@@ -21,16 +40,31 @@ import Testing
             func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
             let groups = pick([1, 1, 2, 3]), cg = pick([1, 2, 5]), og = pick([1, 3, 4, 7])
             let (kh, kw) = (pick([1, 2, 3, 5]), pick([1, 3]))
-            let stride = (pick([1, 2]), pick([1, 2, 3])), dilation = (pick([1, 2]), pick([1]))
+            let stride = (pick([1, 2]), pick([1, 2, 3])), dilation = (pick([1, 2]), pick([1, 2]))
             let padBegin = (pick([0, 1, 2]), pick([0, 1])), padEnd = (pick([0, 1, 2]), pick([0, 1]))
-            let (h, w) = (pick([5, 8, 11]) + dilation.0 * kh, pick([4, 9, 17]) + kw)
+            let (h, w) = (pick([5, 8, 11]) + dilation.0 * kh, pick([4, 9, 17, 40]) + dilation.1 * kw)
             let x = Self.random([pick([1, 2]), groups * cg, h, w], &rng)
             let weight = Self.random([groups * og, cg, kh, kw], &rng)
             let bias = Self.random([groups * og], &rng)
             let g = Convolution.Geometry(stride: stride, padBegin: padBegin, padEnd: padEnd, dilation: dilation, groups: groups)
             let reference = Activation.relu.forward(Convolution.forward(x, weight: weight, bias: bias, g))
-            let fast = FastLayers.convolution(x, weight: weight, g, epilogue: FastLayers.Fused(shift: bias.data, steps: [.relu]), pool: pool)
+            let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g,
+                                           epilogue: FusedEpilogue(steps: [.channelShift(bias.data), .function(.relu)]))
+            let fast = Self.run(kernel, x, shape: kernel.outputShape, pool: pool)
             #expect(Self.error(fast, reference) < 1e-5, "trial \(trial): error \(Self.error(fast, reference))")
+        }
+    }
+
+    /// A large 1x1 and 3x3 convolution: panels of many 16-column blocks, several row blocks.
+    @Test func largeConvolutionsMatchReference() {
+        var rng = Random(seed: 5)
+        let pool = ThreadPool(threads: 2)
+        for (c, o, k, size) in [(48, 20, 1, 37), (9, 13, 3, 29)] {
+            let x = Self.random([1, c, size, size], &rng), weight = Self.random([o, c, k, k], &rng)
+            let g = Convolution.Geometry(stride: (1, 1), padBegin: (k / 2, k / 2), padEnd: (k / 2, k / 2), dilation: (1, 1), groups: 1)
+            let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, epilogue: FusedEpilogue())
+            let fast = Self.run(kernel, x, shape: kernel.outputShape, pool: pool)
+            #expect(Self.error(fast, Convolution.forward(x, weight: weight, bias: nil, g)) < 1e-5)
         }
     }
 
@@ -44,24 +78,69 @@ import Testing
         for i in 0..<expected.count { expected.data[i] = expected.data[i] * scale.data[(i / 36) % 8] + shift.data[(i / 36) % 8] }
         expected = Activation.prelu(expected, weight: slopes)
         expected = Elementwise.sum([Elementwise.scale(expected, by: 0.5), residual])
+        for i in 0..<expected.count { expected.data[i] = expected.data[i] * slopes.data[(i / 36) % 8] + shift.data[(i / 36) % 8] }
         expected = Activation.tanh.forward(expected)
         expected = Layout.pixelShuffle(expected, factor: 2)
-        let fused = FastLayers.Fused(scale: scale.data, shift: shift.data,
-                                     steps: [.prelu(slopes.data), .multiply(0.5), .add(residual), .function { Float(Activation.tanh.apply(Double($0))) }],
-                                     shuffle: 2)
-        let fast = FastLayers.convolution(x, weight: weight, g, epilogue: fused, pool: pool)
-        #expect(Self.error(fast, expected) < 1e-5)
+        let epilogue = FusedEpilogue(steps: [.channelShift(shift.data), .prelu(slopes.data), .multiply(0.5), .residual(0),
+                                             .channelScale(slopes.data), .channelShift(shift.data), .function(.tanh)])
+        let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, scale: scale.data, epilogue: epilogue, shuffle: 2)
+        let fast = Self.run(kernel, x, residuals: [residual], shape: kernel.outputShape, pool: pool)
+        #expect(Self.error(fast, expected) < 1e-5, "\(Self.error(fast, expected))")
     }
 
     @Test func linearMatchesReference() {
         var rng = Random(seed: 8)
         let pool = ThreadPool(threads: 2)
-        for (rows, f, o) in [(1, 7, 3), (2, 400, 120), (3, 33, 17), (130, 9, 5), (1, 3136, 20)] {
+        for (rows, f, o) in [(1, 7, 3), (2, 400, 120), (3, 33, 17), (4, 5, 6), (130, 9, 5), (1, 3136, 20), (37, 300, 70)] {
             let x = Self.random([rows, f], &rng), w = Self.random([o, f], &rng), b = Self.random([o], &rng)
-            let reference = Activation.leakyRelu(slope: 0.2).forward(Linear.forward(x, weight: w, bias: b))
-            let fast = FastLayers.linear(x, weight: w, epilogue: FastLayers.Fused(shift: b.data, steps: [.leakyRelu(0.2)]), pool: pool)
+            let residual = Self.random([rows, o], &rng)
+            let reference = Elementwise.sum([Activation.leakyRelu(slope: 0.2).forward(Linear.forward(x, weight: w, bias: b)), residual])
+            let kernel = LinearKernel(rows: rows, weight: w,
+                                      epilogue: FusedEpilogue(steps: [.channelShift(b.data), .function(.leakyRelu(0.2)), .residual(0)]))
+            let fast = Self.run(kernel, x, residuals: [residual], shape: [rows, o], pool: pool)
             #expect(Self.error(fast, reference) < 1e-5, "\(rows)x\(f)x\(o)")
         }
+    }
+
+    @Test func pointwiseFunctionsMatchReference() {
+        var rng = Random(seed: 9)
+        let pool = ThreadPool(threads: 2)
+        let x = Tensor(shape: [2, 3, 7, 5], data: rng.normal(count: 210).map { $0 * 4 })
+        let cases: [(PointwiseFunction, Activation)] = [
+            (.relu, .relu), (.leakyRelu(0.1), .leakyRelu(slope: 0.1)), (.sigmoid, .sigmoid), (.tanh, .tanh), (.silu, .silu),
+            (.elu(0.7), .elu(alpha: 0.7)), (.gelu(tanhApproximation: true), .gelu(tanhApproximation: true)),
+            (.gelu(tanhApproximation: false), .gelu(tanhApproximation: false)),
+        ]
+        for (f, reference) in cases {
+            let kernel = PointwiseKernel(outer: 1, channels: 1, inner: x.count, epilogue: FusedEpilogue(steps: [.function(f)]))
+            let fast = Self.run(kernel, x, shape: x.shape, pool: pool)
+            let expected = reference.forward(x)
+            let worst = zip(fast.data, expected.data).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            #expect(worst < 2e-6, "\(f.name): absolute error \(worst)")
+        }
+        // Batch norm as a per-channel scale and shift, with a residual.
+        let k = Self.random([3], &rng), t = Self.random([3], &rng), r = Self.random(x.shape, &rng)
+        var expected = x
+        for i in 0..<x.count { expected.data[i] = x.data[i] * k.data[(i / 35) % 3] + t.data[(i / 35) % 3] + r.data[i] }
+        let kernel = PointwiseKernel(outer: 2, channels: 3, inner: 35,
+                                     epilogue: FusedEpilogue(steps: [.channelScale(k.data), .channelShift(t.data), .residual(0)]))
+        #expect(Self.error(Self.run(kernel, x, residuals: [r], shape: x.shape, pool: pool), expected) < 1e-6)
+    }
+
+    @Test func vectorMathIsAccurate() {
+        let xs = stride(from: -30.0, through: 30.0, by: 0.013).map(Float.init)
+        var worst = (exp: 0.0, tanh: 0.0, erf: 0.0)
+        for chunk in stride(from: 0, to: xs.count - 16, by: 16) {
+            let v = SIMD16<Float>((0..<16).map { xs[chunk + $0] })
+            let e = VectorMath.exp(v), t = VectorMath.tanh(v), r = VectorMath.erf(v)
+            for i in 0..<16 {
+                let x = Double(v[i])
+                worst.exp = max(worst.exp, abs(Double(e[i]) - Foundation.exp(x)) / Foundation.exp(x))
+                worst.tanh = max(worst.tanh, abs(Double(t[i]) - Foundation.tanh(x)))
+                worst.erf = max(worst.erf, abs(Double(r[i]) - Foundation.erf(x)))
+            }
+        }
+        #expect(worst.exp < 5e-7 && worst.tanh < 5e-7 && worst.erf < 5e-7, "\(worst)")
     }
 }
 
@@ -69,20 +148,23 @@ extension FastKernelTests {
     @Test func transposedConvolutionMatchesReference() {
         var rng = Random(seed: 23)
         let pool = ThreadPool(threads: 2)
-        for trial in 0..<60 {
+        for trial in 0..<80 {
             func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
-            let groups = pick([1, 1, 2]), cg = pick([1, 3, 4]), og = pick([1, 2, 5])
+            let groups = pick([1, 1, 2]), cg = pick([1, 3, 4]), og = pick([1, 2, 5, 8])
             let (kh, kw) = (pick([1, 2, 3, 4]), pick([1, 3, 4]))
-            let stride = (pick([1, 2, 3]), pick([1, 2])), dilation = (pick([1, 2]), pick([1]))
-            let padding = (pick([0, 1]), pick([0, 1]))
+            let stride = (pick([1, 2, 3]), pick([1, 2])), dilation = (pick([1, 2]), pick([1, 3]))
+            let padding = (pick([0, 1]), pick([0, 1, 2]))
             let outputPadding = (pick([0, max(stride.0, dilation.0) - 1]), 0)
             let x = Self.random([pick([1, 2]), groups * cg, pick([1, 3, 7]), pick([2, 5, 9])], &rng)
             let weight = Self.random([groups * cg, og, kh, kw], &rng), bias = Self.random([groups * og], &rng)
+            let ho = (x.shape[2] - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
+            let wo = (x.shape[3] - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + 1
+            guard ho > 0 && wo > 0 else { continue }
             let reference = Convolution.transposed(x, weight: weight, bias: bias, stride: stride, padding: padding,
                                                    outputPadding: outputPadding, dilation: dilation, groups: groups)
-            guard reference.shape.allSatisfy({ $0 > 0 }) else { continue }
-            let fast = FastLayers.transposed(x, weight: weight, bias: bias, stride: stride, padding: padding,
-                                             outputPadding: outputPadding, dilation: dilation, groups: groups, pool: pool)
+            let kernel = TransposedKernel(input: x.shape, weight: weight, stride: stride, padding: padding, outputPadding: outputPadding,
+                                          dilation: dilation, groups: groups, epilogue: FusedEpilogue(steps: [.channelShift(bias.data)]))
+            let fast = Self.run(kernel, x, shape: kernel.outputShape, pool: pool)
             #expect(Self.error(fast, reference) < 1e-5, "trial \(trial): error \(Self.error(fast, reference))")
         }
     }

@@ -106,14 +106,14 @@ import Testing
             }
             let reference = try Executor(graph: concrete, parameters: parameters).run(inputs, seed: 1)
             let optimized = try Optimizer.optimize(concrete).graph
-            for pool in [nil, ThreadPool(threads: 2)] {
-                let outputs = try Executor(graph: optimized, parameters: parameters, pool: pool).run(inputs, seed: 1)
+            for threads in [1, 2] {
+                let outputs = try ExecutionPlan(graph: optimized, parameters: parameters, threads: threads).run(inputs, seed: 1)
                 for (name, expected) in reference {
                     let e = expected.tensor, a = try #require(outputs[name]).tensor
                     let scale = max(e.data.map { abs(Double($0)) }.max() ?? 0, 1e-30)
                     let error = zip(a.data, e.data).map { abs(Double($0) - Double($1)) }.max() ?? 0
                     #expect(a.shape == e.shape && error / scale < 1e-4,
-                            "\(path) \(graph.name).\(name) \(pool == nil ? "reference" : "fast") kernels: relative error \(error / scale)")
+                            "\(path) \(graph.name).\(name) on \(threads) threads: relative error \(error / scale)")
                 }
             }
         }
@@ -124,5 +124,85 @@ import Testing
         let text = try Pipeline.load(path: Repo.url(path).path, network: nil, dims: nil).optimized(rewriteLimit: nil)
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         expectGolden(text, "Tests/StrataTests/Goldens/optimized/\(name).txt")
+    }
+}
+
+/// The execution plan: kernels chosen, buffers placed, plans built once per set of dims.
+@Suite struct PlanTests {
+    static func plan(_ yaml: String, dims: [String: Int] = ["N": 2]) throws -> ExecutionPlan {
+        let (model, _) = try OptimizerTests.graph(yaml)
+        let concrete = try #require(model.specialized(dims).networks.first)
+        return try ExecutionPlan(graph: try Optimizer.optimize(concrete).graph, parameters: Initializers.initialize(concrete, seed: 0), threads: 1)
+    }
+
+    static let header = "strata: 1\nname: t\ndims:\n  N: {}\ninputs:\n  x: [N, 8, 16, 16]\n"
+
+    @Test func convBatchNormReluIsOneKernel() throws {
+        let plan = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 8, kernel: 3, padding: 1}
+              - batch_norm
+              - relu
+            outputs:
+              y: [N, 8, 16, 16]
+            """)
+        #expect(plan.kernelCount == 1)
+        #expect(plan.steps.first?.summary.hasPrefix("gemm conv 3x3 [batch_norm folded") == true)
+    }
+
+    @Test func residualAddFusesIntoTheSecondConvInPlace() throws {
+        let plan = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 8, kernel: 3, padding: 1}
+                name: a
+              - conv2d: {out: 8, kernel: 3, padding: 1}
+              - relu
+              - conv2d: {out: 8, kernel: 3, padding: 1}
+                name: b
+              - add:
+                from: [a, b]
+              - relu
+            outputs:
+              y: [N, 8, 16, 16]
+            """)
+        #expect(plan.kernelCount == 3)
+        let last = try #require(plan.steps.last)
+        #expect(last.summary.contains("+residual") && last.inPlace, "\(last.summary)")
+    }
+
+    @Test func arenaReusesMemoryAndAliasesReshapes() throws {
+        let plan = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 8, kernel: 3, padding: 1}
+              - tanh
+              - max_pool2d: {kernel: 2}
+              - conv2d: {out: 8, kernel: 3, padding: 1}
+              - sigmoid
+              - flatten
+            outputs:
+              y: [N, 512]
+            """)
+        #expect(plan.steps.map(\.kind) == [.fast, .reference, .fast, .alias])
+        #expect(plan.arenaFloats < plan.naiveFloats)
+        // The flatten's output is the memory of the conv that computes the sigmoid.
+        #expect(plan.offsets[plan.graph.outputs[0].value.index] == plan.offsets[plan.steps[2].node.output.index])
+    }
+
+    @Test func plansAreBuiltOncePerSetOfDims() throws {
+        let model = try Pipeline.load(path: Repo.url("Specs/lenet5.yaml").path, network: nil, dims: nil).model
+        let graph = try #require(model.networks.first)
+        let cache = PlanCache(model: model, network: graph.name, parameters: Initializers.initialize(graph, seed: 0), threads: 1)
+        let a = try cache.plan(for: ["N": 1]), b = try cache.plan(for: ["N": 1])
+        #expect(a === b && cache.built == 1)
+        _ = try cache.plan(for: ["N": 3])
+        #expect(cache.built == 2)
+    }
+
+    @Test(arguments: ["Specs/resnet20-cifar.yaml", "Specs/edsr-baseline-x2.yaml", "Specs/dcgan-64.yaml", "Specs/vae-mnist.yaml"])
+    func planGolden(_ path: String) throws {
+        let dims = path.contains("edsr") ? "N=1,H=32,W=32" : "N=1"
+        let text = try Pipeline.load(path: Repo.url(path).path, network: nil, dims: dims).plan(threads: 1)
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        expectGolden(text, "Tests/StrataTests/Goldens/plan/\(name).txt")
     }
 }

@@ -1,0 +1,166 @@
+/// A 2-D convolution prepared for one input shape: weights packed (a batch
+/// norm's scale folded into them), epilogue fixed, work split into jobs.
+/// Each job gathers one panel of output pixels (an im2col of a few hundred
+/// columns, in the worker's scratch) and multiplies it with every row block
+/// it owns. Tested against `Convolution.forward` in FastKernelTests.
+public final class ConvolutionKernel: @unchecked Sendable {
+    public let inputShape: [Int]
+    /// [N, O, H', W'], or [N, O/(r*r), H'*r, W'*r] when the store shuffles.
+    public let outputShape: [Int]
+    let geometry: Convolution.Geometry
+    let kernel: (Int, Int)
+    let outputSize: (Int, Int)
+    let outChannels: Int
+    let depth: Int
+    let packed: [Float]
+    let epilogue: FusedEpilogue
+    let shuffle: Int
+    let panel: Int
+
+    /// weight: [O, C/groups, kH, kW]; `scale` multiplies output channel o's weights.
+    public init(input: [Int], weight: Tensor, geometry g: Convolution.Geometry, scale: [Float]? = nil,
+                epilogue: FusedEpilogue, shuffle: Int = 1) {
+        let (n, h, w) = (input[0], input[2], input[3])
+        let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        let ho = (h + g.padBegin.0 + g.padEnd.0 - g.dilation.0 * (kh - 1) - 1) / g.stride.0 + 1
+        let wo = (w + g.padBegin.1 + g.padEnd.1 - g.dilation.1 * (kw - 1) - 1) / g.stride.1 + 1
+        let og = o / g.groups, k = cg * kh * kw
+        inputShape = input
+        outputShape = shuffle == 1 ? [n, o, ho, wo] : [n, o / (shuffle * shuffle), ho * shuffle, wo * shuffle]
+        geometry = g
+        kernel = (kh, kw)
+        outputSize = (ho, wo)
+        outChannels = o
+        depth = k
+        self.shuffle = shuffle
+        panel = PackedGEMM.panelColumns(depth: k)
+        self.epilogue = epilogue
+        packed = weight.data.withUnsafeBufferPointer { ws in
+            (0..<g.groups).flatMap { group in
+                PackedGEMM.pack(ws.baseAddress! + group * og * k, m: og, k: k,
+                                scale: scale.map { Array($0[(group * og)..<((group + 1) * og)]) })
+            }
+        }
+    }
+
+    /// Floats of scratch each worker needs.
+    public var scratchFloats: Int { depth * panel }
+
+    public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
+                    pool: ThreadPool) {
+        let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        let groups = geometry.groups, cg = c / groups, og = outChannels / groups, k = depth
+        let (ho, wo) = outputSize
+        let pixels = ho * wo, r = shuffle
+        let panels = (pixels + panel - 1) / panel
+        let blocks = (og + PackedGEMM.rows - 1) / PackedGEMM.rows
+        let jobs = n * groups * panels
+        // Too few panels to keep every thread busy: split the rows too.
+        let splits = jobs >= 2 * pool.threads ? 1 : min(blocks, (2 * pool.threads + jobs - 1) / jobs)
+        let perSplit = (blocks + splits - 1) / splits
+        let tile = epilogue.tile(residuals: residuals)
+        let shuffled: ((Int) -> Int)? = r == 1 ? nil : { position in
+            // position = (b * O + oc) * pixels + p in the unshuffled output.
+            let p = position % pixels, oc = (position / pixels) % self.outChannels, b = position / (pixels * self.outChannels)
+            let cc = oc / (r * r), i = (oc / r) % r, j = oc % r
+            return ((b * (self.outChannels / (r * r)) + cc) * ho * r + (p / wo) * r + i) * wo * r + (p % wo) * r + j
+        }
+        pool.reserveScratch(scratchFloats)
+        packed.withUnsafeBufferPointer { packedWeights in
+            let a = packedWeights.baseAddress!
+            pool.parallelFor(jobs * splits) { job, worker in
+                let split = job % splits, rest = job / splits
+                let b = rest / (groups * panels), group = (rest / panels) % groups, p0 = (rest % panels) * self.panel
+                let count = min(self.panel, pixels - p0)
+                let rowBlocks = (split * perSplit)..<min(blocks, (split + 1) * perSplit)
+                guard !rowBlocks.isEmpty else { return }
+                let buffer = pool.scratch(worker)
+                self.gather(x + (b * c + group * cg) * h * w, channels: cg, p0: p0, count: count, into: buffer)
+                let rowBase = group * og
+                PackedGEMM.multiply(rowBlocks: rowBlocks, m: og, k: k, packed: a + group * blocks * k * PackedGEMM.rows,
+                                    panel: buffer, columns: count, epilogue: tile.rows(from: rowBase),
+                                    target: PackedGEMM.Target(output: output, origin: (b * self.outChannels + rowBase) * pixels + p0,
+                                                              rowStride: pixels, map: shuffled))
+            }
+        }
+    }
+
+    /// im2col of output pixels p0..<p0+count into the panel layout; columns
+    /// past `count` in the last 16-column block are zero.
+    @inline(__always)
+    func gather(_ x: UnsafePointer<Float>, channels cg: Int, p0: Int, count: Int, into buffer: UnsafeMutablePointer<Float>) {
+        let (h, w) = (inputShape[2], inputShape[3])
+        let (kh, kw) = kernel, (_, wo) = outputSize, k = depth
+        let (sy, sx) = geometry.stride, (dy, dx) = geometry.dilation, (py, px) = geometry.padBegin
+        let columns = PackedGEMM.columns
+        let padded = (count + columns - 1) / columns * columns
+        if padded > count {
+            let last = buffer + (count / columns) * k * columns
+            for kk in 0..<k { for j in (count % columns)..<columns { last[kk * columns + j] = 0 } }
+        }
+        // A 1x1 convolution with unit stride and no padding reads the input as the panel.
+        let direct = kh == 1 && kw == 1 && sy == 1 && sx == 1 && py == 0 && px == 0
+        for ic in 0..<cg {
+            let plane = x + ic * h * w
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    let kk = (ic * kh + ky) * kw + kx
+                    let row = buffer + kk * columns
+                    if direct {
+                        var j = 0
+                        while j + columns <= count {
+                            let v = UnsafeRawPointer(plane + p0 + j).loadUnaligned(as: SIMD16<Float>.self)
+                            UnsafeMutableRawPointer(row + (j >> 4) * k * columns).storeBytes(of: v, as: SIMD16<Float>.self)
+                            j += columns
+                        }
+                        while j < count { row[(j >> 4) * k * columns + (j & 15)] = plane[p0 + j]; j += 1 }
+                        continue
+                    }
+                    // Output pixels row by row: each output row reads one input row, or padding.
+                    var p = p0
+                    while p < p0 + count {
+                        let oy = p / wo, ox0 = p % wo
+                        let end = min(p0 + count, (oy + 1) * wo)
+                        let iy = oy * sy - py + ky * dy
+                        let j0 = p - p0
+                        let n = end - p
+                        if iy < 0 || iy >= h {
+                            Self.fill(row, from: j0, count: n, depth: k) { _ in 0 }
+                        } else {
+                            let src = plane + iy * w
+                            let shift = kx * dx - px
+                            if sx == 1 {
+                                // Inputs ox0 + shift ..< ox0 + shift + n, of which lo..<hi are inside the row.
+                                let lo = min(n, max(0, -(ox0 + shift))), hi = max(lo, min(n, w - (ox0 + shift)))
+                                Self.fill(row, from: j0, count: lo, depth: k) { _ in 0 }
+                                let start = src + ox0 + shift
+                                Self.fill(row, from: j0 + lo, count: hi - lo, depth: k) { start[lo + $0] }
+                                Self.fill(row, from: j0 + hi, count: n - hi, depth: k) { _ in 0 }
+                            } else {
+                                Self.fill(row, from: j0, count: n, depth: k) { t in
+                                    let ix = (ox0 + t) * sx + shift
+                                    return ix >= 0 && ix < w ? src[ix] : 0
+                                }
+                            }
+                        }
+                        p = end
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes value(t) for t in 0..<count to panel columns j0 + t of one
+    /// panel row, a 16-column block at a time.
+    @inline(__always)
+    static func fill(_ row: UnsafeMutablePointer<Float>, from j0: Int, count: Int, depth k: Int, _ value: (Int) -> Float) {
+        var j = j0, t = 0
+        while t < count {
+            let block = row + (j >> 4) * k * PackedGEMM.columns
+            let n = min(count - t, PackedGEMM.columns - (j & 15))
+            for i in 0..<n { block[(j & 15) + i] = value(t + i) }
+            j += n
+            t += n
+        }
+    }
+}

@@ -1,0 +1,152 @@
+/// A transposed convolution prepared for one input shape, as stride_y x
+/// stride_x ordinary convolutions: output pixels whose coordinates leave the
+/// same remainder modulo the stride (a phase) are reached by the same
+/// kernel taps, so each phase is one GEMM over an im2col of only its taps,
+/// its results written straight to their pixels with the epilogue applied
+/// in registers. Nothing is scattered or accumulated in memory. Tested
+/// against `Convolution.transposed` in FastKernelTests.
+public final class TransposedKernel: @unchecked Sendable {
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+
+    /// One phase: its output rows and columns, the taps that reach them and
+    /// the input coordinate each tap reads (-1: none).
+    struct Phase {
+        var rows: Int, columns: Int
+        var tapsY: Int, tapsX: Int
+        /// [row * tapsY + t] -> input row; [column * tapsX + u] -> input column.
+        var sourceY: [Int], sourceX: [Int]
+        /// Output pixel index (oy * W' + ox) of each phase pixel.
+        var offsets: [Int]
+        /// Packed weights of every group, one after another.
+        var packed: [Float]
+        var depth: Int { channelsPerGroup * tapsY * tapsX }
+        var channelsPerGroup: Int
+        var panel: Int
+    }
+
+    let phases: [Phase]
+    let groups: Int
+    let outChannels: Int
+    let epilogue: FusedEpilogue
+    /// (phase, batch, group, first pixel) of each job.
+    let jobs: [(Int, Int, Int, Int)]
+
+    /// weight: [C, O/groups, kH, kW]; `scale` multiplies output channel o's weights.
+    public init(input: [Int], weight: Tensor, stride: (Int, Int), padding: (Int, Int), outputPadding: (Int, Int),
+                dilation: (Int, Int), groups: Int, scale: [Float]? = nil, epilogue: FusedEpilogue) {
+        let (n, c, h, w) = (input[0], input[1], input[2], input[3])
+        let (og, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
+        let cg = c / groups
+        let ho = (h - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
+        let wo = (w - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
+        inputShape = input
+        outputShape = [n, og * groups, ho, wo]
+        self.groups = groups
+        outChannels = og * groups
+        self.epilogue = epilogue
+
+        /// For one axis and remainder q: the output coordinates, the taps, and the input coordinate per (output, tap).
+        func axis(_ q: Int, size: Int, out: Int, kernel: Int, s: Int, p: Int, d: Int) -> ([Int], [Int], [Int]) {
+            let outputs = (0..<out).filter { ($0 + p) % s == q }
+            let taps = (0..<kernel).filter { ($0 * d) % s == q }
+            var source: [Int] = []
+            for o in outputs {
+                for t in taps {
+                    let i = (o + p - t * d) / s
+                    source.append(i >= 0 && i < size ? i : -1)
+                }
+            }
+            return (outputs, taps, source)
+        }
+        var phases: [Phase] = []
+        var jobs: [(Int, Int, Int, Int)] = []
+        for qy in 0..<stride.0 {
+            for qx in 0..<stride.1 {
+                let (ys, tys, sy) = axis(qy, size: h, out: ho, kernel: kh, s: stride.0, p: padding.0, d: dilation.0)
+                let (xs, txs, sx) = axis(qx, size: w, out: wo, kernel: kw, s: stride.1, p: padding.1, d: dilation.1)
+                guard !ys.isEmpty && !xs.isEmpty else { continue }
+                let depth = cg * tys.count * txs.count
+                // A [og x depth] per group: A[oc, (ic, t, u)] = w[ic, oc, tys[t], txs[u]].
+                var packed: [Float] = []
+                for g in 0..<groups {
+                    var a = [Float](repeating: 0, count: og * depth)
+                    for oc in 0..<og {
+                        for ic in 0..<cg {
+                            for (t, ky) in tys.enumerated() {
+                                for (u, kx) in txs.enumerated() {
+                                    a[oc * depth + (ic * tys.count + t) * txs.count + u] =
+                                        weight.data[(((g * cg + ic) * og + oc) * kh + ky) * kw + kx]
+                                }
+                            }
+                        }
+                    }
+                    let rowScale = scale.map { Array($0[(g * og)..<((g + 1) * og)]) }
+                    packed += a.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: og, k: depth, scale: rowScale) }
+                }
+                let panel = PackedGEMM.panelColumns(depth: depth)
+                let pixels = ys.count * xs.count
+                for b in 0..<n {
+                    for g in 0..<groups {
+                        for p0 in Swift.stride(from: 0, to: pixels, by: panel) { jobs.append((phases.count, b, g, p0)) }
+                    }
+                }
+                phases.append(Phase(rows: ys.count, columns: xs.count, tapsY: tys.count, tapsX: txs.count, sourceY: sy, sourceX: sx,
+                                    offsets: ys.flatMap { y in xs.map { y * wo + $0 } }, packed: packed + [0],
+                                    channelsPerGroup: cg, panel: panel))
+            }
+        }
+        self.phases = phases
+        self.jobs = jobs
+    }
+
+    public var scratchFloats: Int { phases.map { $0.depth * $0.panel }.max() ?? 0 }
+
+    public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
+                    pool: ThreadPool) {
+        let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3])
+        let (ho, wo) = (outputShape[2], outputShape[3])
+        let og = outChannels / groups, blocks = (og + PackedGEMM.rows - 1) / PackedGEMM.rows
+        let splits = jobs.count >= 2 * pool.threads ? 1 : min(blocks, (2 * pool.threads + jobs.count - 1) / max(jobs.count, 1))
+        let perSplit = (blocks + splits - 1) / splits
+        let tile = epilogue.tile(residuals: residuals)
+        pool.reserveScratch(scratchFloats)
+        pool.parallelFor(jobs.count * splits) { job, worker in
+            let split = job % splits
+            let (index, b, group, p0) = self.jobs[job / splits]
+            let rowBlocks = (split * perSplit)..<min(blocks, (split + 1) * perSplit)
+            guard !rowBlocks.isEmpty else { return }
+            let phase = self.phases[index]
+            let count = min(phase.panel, phase.rows * phase.columns - p0), k = phase.depth
+            let buffer = pool.scratch(worker)
+            let columns = PackedGEMM.columns
+            let cg = phase.channelsPerGroup
+            // im2col of this phase's taps for pixels p0..<p0+count, zero past count.
+            for j in count..<((count + columns - 1) / columns * columns) {
+                for kk in 0..<k { buffer[PackedGEMM.offset(k: kk, column: j, depth: k)] = 0 }
+            }
+            for ic in 0..<cg {
+                let plane = x + (b * c + group * cg + ic) * h * w
+                for t in 0..<phase.tapsY {
+                    for u in 0..<phase.tapsX {
+                        let row = buffer + ((ic * phase.tapsY + t) * phase.tapsX + u) * columns
+                        for j in 0..<count {
+                            let p = p0 + j
+                            let iy = phase.sourceY[(p / phase.columns) * phase.tapsY + t]
+                            let ix = phase.sourceX[(p % phase.columns) * phase.tapsX + u]
+                            row[(j >> 4) * k * columns + (j & 15)] = iy >= 0 && ix >= 0 ? plane[iy * w + ix] : 0
+                        }
+                    }
+                }
+            }
+            phase.packed.withUnsafeBufferPointer { a in
+                phase.offsets.withUnsafeBufferPointer { offsets in
+                    PackedGEMM.multiply(rowBlocks: rowBlocks, m: og, k: k, packed: a.baseAddress! + group * blocks * k * PackedGEMM.rows,
+                                        panel: buffer, columns: count, epilogue: tile.rows(from: group * og),
+                                        target: PackedGEMM.Target(output: output, origin: (b * self.outChannels + group * og) * ho * wo,
+                                                                  rowStride: ho * wo, columnOffsets: offsets.baseAddress! + p0))
+                }
+            }
+        }
+    }
+}

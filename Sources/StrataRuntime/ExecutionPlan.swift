@@ -1,0 +1,158 @@
+import StrataIR
+import StrataKernels
+
+/// An optimized graph with every dim fixed, planned once for running many
+/// times: a kernel per node (see `KernelSelector`), weights packed, and
+/// every value at a fixed offset of one arena allocated up front. Running
+/// it allocates nothing on the fast path.
+public final class ExecutionPlan: @unchecked Sendable {
+    public struct Step: Sendable {
+        public enum Kind: Sendable, Equatable {
+            case fast
+            /// No work: the output is the input under another shape.
+            case alias
+            case reference
+        }
+
+        public let node: Node
+        public let kind: Kind
+        /// What runs: `gemm conv 3x3 [shift/channel, relu]`.
+        public let summary: String
+        /// The output overwrites an input's (or a residual's) memory.
+        public let inPlace: Bool
+        let kernel: PreparedKernel?
+        let residuals: [ValueID]
+    }
+
+    public let graph: Graph
+    public let steps: [Step]
+    public let threads: Int
+    /// Floats in the arena, and in one buffer per value without reuse.
+    public let arenaFloats: Int
+    public let naiveFloats: Int
+    /// Each float value's offset in the arena, by value index.
+    public let offsets: [Int?]
+    let executor: Executor
+    let pool: ThreadPool
+    private let arena: UnsafeMutablePointer<Float>
+
+    public init(graph: Graph, parameters: [String: Tensor], threads: Int) throws {
+        self.graph = graph
+        self.threads = threads
+        pool = ThreadPool(threads: threads)
+        executor = Executor(graph: graph, parameters: parameters)
+        let selector = KernelSelector(graph: graph, parameters: parameters)
+        let size = { (v: ValueID) in graph.type(v).shape.reduce(1) { $0 * ($1.constant ?? 0) } }
+        let isFloat = { (v: ValueID) in graph.type(v).dtype == .f32 }
+
+        var lastUse = [Int](repeating: -1, count: graph.types.count)
+        for (i, node) in graph.nodes.enumerated() {
+            for v in node.inputs { lastUse[v.index] = i }
+            for case .add(let v) in node.epilogue { lastUse[v.index] = i }
+        }
+        for (_, v) in graph.outputs { lastUse[v.index] = graph.nodes.count }
+
+        var memory = MemoryPlan(values: graph.types.count)
+        for (_, v) in graph.inputs where isFloat(v) { memory.allocate(v.index, size: size(v), at: -1) }
+        var steps: [Step] = []
+        for (i, node) in graph.nodes.enumerated() {
+            let choice = try selector.choose(node)
+            let input = node.inputs[0]
+            // Whether the storage of `v` is read by nothing after this step.
+            func dies(_ v: ValueID) -> Bool {
+                guard let s = memory.storageOf[v.index] else { return false }
+                return memory.storageOf.indices.allSatisfy { memory.storageOf[$0] != s || lastUse[$0] <= i }
+            }
+            var inPlace = false
+            switch choice {
+            case .alias:
+                memory.share(node.output.index, with: input.index)
+                steps.append(Step(node: node, kind: .alias, summary: "alias", inPlace: false, kernel: nil, residuals: []))
+            case .fast(let kernel, let residuals, let summary):
+                let out = node.output
+                if kernel is PointwiseKernel, isFloat(input), size(input) == size(out), dies(input) {
+                    memory.share(out.index, with: input.index)
+                    inPlace = true
+                } else if !(kernel is PointwiseKernel), !summary.contains("shuffled"),
+                          let r = residuals.first(where: { size($0) == size(out) && dies($0) }),
+                          node.inputs.allSatisfy({ memory.storageOf[$0.index] != memory.storageOf[r.index] }) {
+                    // Each output element is written where its residual was just read.
+                    memory.share(out.index, with: r.index)
+                    inPlace = true
+                } else {
+                    memory.allocate(out.index, size: size(out), at: i)
+                }
+                steps.append(Step(node: node, kind: .fast, summary: summary, inPlace: inPlace, kernel: kernel, residuals: residuals))
+            case .reference:
+                memory.allocate(node.output.index, size: size(node.output), at: i)
+                steps.append(Step(node: node, kind: .reference, summary: "reference " + node.op.name
+                                  + (node.epilogue.isEmpty ? "" : " with its epilogue"), inPlace: false, kernel: nil, residuals: []))
+            }
+            for v in node.inputs { memory.read(v.index, at: i) }
+            for case .add(let v) in node.epilogue { memory.read(v.index, at: i) }
+        }
+        for (_, v) in graph.outputs { memory.read(v.index, at: graph.nodes.count) }
+        self.steps = steps
+        arenaFloats = memory.place()
+        naiveFloats = graph.types.indices.filter { isFloat(ValueID($0)) }.reduce(0) { $0 + size(ValueID($1)) }
+        offsets = memory.storageOf.map { $0.map { memory.storages[$0].offset } }
+        arena = UnsafeMutableRawPointer.allocate(byteCount: max(arenaFloats, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(arenaFloats, 1))
+        arena.initialize(repeating: 0, count: max(arenaFloats, 1))
+        pool.reserveScratch(steps.compactMap { $0.kernel?.scratchFloats }.max() ?? 0)
+    }
+
+    deinit {
+        arena.deallocate()
+    }
+
+    /// Kernels that run per call: aliases cost nothing.
+    public var kernelCount: Int { steps.filter { $0.kind != .alias }.count }
+
+    /// The outputs by name. `seed` drives the noise of `reparameterize`.
+    /// Calls must not overlap: the plan owns one arena.
+    public func run(_ inputs: [String: Value], seed: UInt64) throws -> [String: Value] {
+        var ids: [Int: Value] = [:]
+        for (name, v) in graph.inputs {
+            guard let value = inputs[name] else { throw RuntimeError("no value for input '\(name)'") }
+            if let offset = offsets[v.index] {
+                value.tensor.data.withUnsafeBufferPointer { arena.advanced(by: offset).update(from: $0.baseAddress!, count: $0.count) }
+            } else {
+                ids[v.index] = value
+            }
+        }
+        var noise = Random(seed: seed, stream: "reparameterize")
+        for step in steps {
+            let node = step.node
+            switch step.kind {
+            case .alias:
+                continue
+            case .fast:
+                guard let kernel = step.kernel, let x = offsets[node.inputs[0].index], let y = offsets[node.output.index] else {
+                    throw RuntimeError("internal: \(node.path) has no arena slot")
+                }
+                let residuals = try step.residuals.map { v -> UnsafePointer<Float> in
+                    guard let o = offsets[v.index] else { throw RuntimeError("internal: residual of \(node.path) has no arena slot") }
+                    return UnsafePointer(arena + o)
+                }
+                kernel.run(arena + x, residuals: residuals, output: arena + y, pool: pool)
+            case .reference:
+                var values = [Value?](repeating: nil, count: graph.types.count)
+                for case .add(let v) in node.epilogue { values[v.index] = value(v, ids: ids) }
+                let result = try executor.reference(node, node.inputs.map { value($0, ids: ids) }, values: values, noise: &noise)
+                guard let y = offsets[node.output.index] else { throw RuntimeError("internal: \(node.path) has no arena slot") }
+                result.tensor.data.withUnsafeBufferPointer { arena.advanced(by: y).update(from: $0.baseAddress!, count: $0.count) }
+            }
+        }
+        var outputs: [String: Value] = [:]
+        for (name, v) in graph.outputs { outputs[name] = value(v, ids: ids) }
+        return outputs
+    }
+
+    /// A copy of a value out of the arena.
+    private func value(_ v: ValueID, ids: [Int: Value]) -> Value {
+        guard let offset = offsets[v.index] else { return ids[v.index] ?? .float(Tensor(zeros: [])) }
+        let shape = graph.type(v).shape.map { $0.constant ?? 0 }
+        return .float(Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: arena + offset, count: shape.reduce(1, *)))))
+    }
+}

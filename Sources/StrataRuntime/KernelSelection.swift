@@ -1,0 +1,211 @@
+import StrataIR
+import StrataKernels
+
+/// Which kernel runs a node, chosen once per plan: convolutions, transposed
+/// convolutions and linear layers on the packed GEMM with their whole
+/// epilogue in registers; batch norms, activations, scales and adds that
+/// no producer absorbed as one pointwise pass; reshapes as aliases; the
+/// rest on its reference kernel.
+enum KernelChoice {
+    case fast(PreparedKernel, residuals: [ValueID], summary: String)
+    /// The output is the input's memory under another shape.
+    case alias
+    case reference
+}
+
+struct KernelSelector {
+    let graph: Graph
+    let parameters: [String: Tensor]
+
+    func parameter(_ node: Node, _ suffix: String) -> Tensor? {
+        parameters[graph.parameterPrefix + node.path + "." + suffix]
+    }
+
+    func shape(_ v: ValueID) -> [Int] { graph.type(v).shape.map { $0.constant ?? 0 } }
+
+    func choose(_ node: Node) throws -> KernelChoice {
+        if graph.type(node.output).dtype != .f32 || node.inputs.contains(where: { graph.type($0).dtype != .f32 }) {
+            return .reference
+        }
+        switch node.op {
+        case .flatten, .reshape, .dropout:
+            return node.epilogue.isEmpty ? .alias : .reference
+        case .conv2d, .conv1d, .convTranspose2d, .linear:
+            return try weighted(node) ?? .reference
+        case .batchNorm, .scale, .add, .relu, .leakyRelu, .prelu, .sigmoid, .tanh, .silu, .elu, .gelu:
+            return try pointwise(node) ?? .reference
+        default:
+            return .reference
+        }
+    }
+
+    /// The epilogue as kernel steps; `first` are the steps the node's own
+    /// op contributes. nil when some part has no fast form.
+    private func translate(_ node: Node, channels: Int, first: [FusedEpilogue.Step], fold: Bool,
+                           shuffleAllowed: Bool) throws -> (scale: [Float]?, steps: [FusedEpilogue.Step], residuals: [ValueID], shuffle: Int)? {
+        var steps = first, residuals: [ValueID] = [], shuffle = 1, scale: [Float]? = nil
+        for (i, e) in node.epilogue.enumerated() {
+            guard shuffle == 1 else { return nil }
+            switch e {
+            case .batchNorm(let prefix, let eps, let affine):
+                let (k, t) = try normalization(prefix: prefix, eps: eps, affine: affine, node: node)
+                if fold && i == 0 {
+                    // Folded into the weights: (W x + b) k + t = (k W) x + (b k + t).
+                    scale = k
+                    steps = steps.map { s in
+                        if case .channelShift(let b) = s { return .channelShift(zip(b, zip(k, t)).map { $0 * $1.0 + $1.1 }) }
+                        return s
+                    }
+                    if !steps.contains(where: { if case .channelShift = $0 { return true } else { return false } }) {
+                        steps.append(.channelShift(t))
+                    }
+                } else {
+                    steps += [.channelScale(k), .channelShift(t)]
+                }
+            case .activation(let op, let attributes, let prefix):
+                guard let step = try activation(op, attributes, channels: channels, slopes: parameters[prefix + "weight"], node: node)
+                else { return nil }
+                steps.append(step)
+            case .scale(let f):
+                steps.append(.multiply(Float(f)))
+            case .add(let v):
+                guard shape(v) == shape(node.output) || shuffleAllowed else { return nil }
+                steps.append(.residual(residuals.count))
+                residuals.append(v)
+            case .pixelShuffle(let r):
+                guard shuffleAllowed else { return nil }
+                shuffle = r
+            }
+        }
+        return (scale, steps, residuals, shuffle)
+    }
+
+    /// Batch norm with running statistics as y = x k + t per channel.
+    private func normalization(prefix: String, eps: Double, affine: Bool, node: Node) throws -> ([Float], [Float]) {
+        guard let mean = parameters[prefix + "running_mean"], let variance = parameters[prefix + "running_var"] else {
+            throw RuntimeError("internal: no running statistics \(prefix) for \(node.path)")
+        }
+        let gamma = affine ? parameters[prefix + "weight"] : nil, beta = affine ? parameters[prefix + "bias"] : nil
+        var k = [Float](repeating: 1, count: mean.count), t = [Float](repeating: 0, count: mean.count)
+        for c in 0..<mean.count {
+            let g = Double(gamma?.data[c] ?? 1), s = g / (Double(variance.data[c]) + eps).squareRoot()
+            k[c] = Float(s)
+            t[c] = Float(Double(beta?.data[c] ?? 0) - Double(mean.data[c]) * s)
+        }
+        return (k, t)
+    }
+
+    private func activation(_ op: Op, _ attributes: [String: AttrValue], channels: Int, slopes: Tensor?,
+                            node: Node) throws -> FusedEpilogue.Step? {
+        func float(_ name: String, _ fallback: Double) -> Float {
+            if case .float(let v)? = attributes[name] { return Float(v) }
+            return Float(fallback)
+        }
+        switch op {
+        case .relu: return .function(.relu)
+        case .leakyRelu: return .function(.leakyRelu(float("slope", 0.01)))
+        case .sigmoid: return .function(.sigmoid)
+        case .tanh: return .function(.tanh)
+        case .silu: return .function(.silu)
+        case .elu: return .function(.elu(float("alpha", 1)))
+        case .gelu: return .function(.gelu(tanhApproximation: attributes["approximate"] == .choice("tanh")))
+        case .prelu:
+            guard let slopes else { throw RuntimeError("internal: prelu without slopes in \(node.path)") }
+            if slopes.count == 1 { return .prelu([Float](repeating: slopes.data[0], count: channels)) }
+            return slopes.count == channels ? .prelu(slopes.data) : nil
+        default: return nil
+        }
+    }
+
+    private func weighted(_ node: Node) throws -> KernelChoice? {
+        guard let w = parameter(node, "weight") else { throw RuntimeError("internal: no weight for \(node.op.name) \(node.path)") }
+        let x = shape(node.inputs[0])
+        let channels = node.op == .convTranspose2d ? w.shape[1] * (node.int("groups") ?? 1) : w.shape[0]
+        let bias: [FusedEpilogue.Step] = parameter(node, "bias").map { [.channelShift($0.data)] } ?? []
+        guard let t = try translate(node, channels: channels, first: bias, fold: true, shuffleAllowed: node.op == .conv2d)
+        else { return nil }
+        let epilogue = FusedEpilogue(steps: t.steps)
+        let kernel: PreparedKernel
+        var summary: String
+        switch node.op {
+        case .conv2d, .conv1d:
+            let twoD = node.op == .conv2d
+            let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1]
+            let p = node.ints("pads") ?? [0, 0, 0, 0]
+            let g = twoD
+                ? Convolution.Geometry(stride: (s[0], s[1]), padBegin: (p[0], p[1]), padEnd: (p[2], p[3]), dilation: (d[0], d[1]),
+                                       groups: node.int("groups") ?? 1)
+                : Convolution.Geometry(stride: (1, s[0]), padBegin: (0, p[0]), padEnd: (0, p[1]), dilation: (1, d[0]),
+                                       groups: node.int("groups") ?? 1)
+            let input = twoD ? x : [x[0], x[1], 1, x[2]]
+            let weight = twoD ? w : w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
+            kernel = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue, shuffle: t.shuffle)
+            summary = "gemm conv \(weight.shape[2])x\(weight.shape[3])"
+            if g.groups > 1 { summary += " groups \(g.groups)" }
+        case .convTranspose2d:
+            let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1]
+            let p = node.ints("padding") ?? [0, 0], op = node.ints("output_padding") ?? [0, 0]
+            kernel = TransposedKernel(input: x, weight: w, stride: (s[0], s[1]), padding: (p[0], p[1]), outputPadding: (op[0], op[1]),
+                                      dilation: (d[0], d[1]), groups: node.int("groups") ?? 1, scale: t.scale, epilogue: epilogue)
+            summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(s[0] * s[1]) phases"
+        default:
+            kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: w, scale: t.scale, epilogue: epilogue)
+            summary = x.reduce(1, *) / w.shape[1] < LinearKernel.vectorRows ? "gemv linear" : "gemm linear"
+        }
+        return .fast(kernel, residuals: t.residuals, summary: summary + describe(t.steps, shuffle: t.shuffle, folded: t.scale != nil))
+    }
+
+    private func pointwise(_ node: Node) throws -> KernelChoice? {
+        let x = shape(node.inputs[0])
+        guard x == shape(node.output) else { return nil }
+        let channels = x.count >= 2 ? x[1] : 1
+        var own: [FusedEpilogue.Step] = []
+        var residuals: [ValueID] = []
+        switch node.op {
+        case .batchNorm:
+            let prefix = graph.parameterPrefix + node.path + "."
+            let (k, t) = try normalization(prefix: prefix, eps: node.float("eps") ?? 1e-5, affine: parameter(node, "weight") != nil, node: node)
+            own = [.channelScale(k), .channelShift(t)]
+        case .scale:
+            own = [.multiply(Float(node.float("factor") ?? 1))]
+        case .add:
+            guard node.inputs.dropFirst().allSatisfy({ shape($0) == x }) else { return nil }
+            own = node.inputs.dropFirst().indices.map { .residual($0 - 1) }
+            residuals = Array(node.inputs.dropFirst())
+        default:
+            guard let step = try activation(node.op, node.attributes, channels: channels, slopes: parameter(node, "weight"), node: node)
+            else { return nil }
+            own = [step]
+        }
+        guard let t = try translate(node, channels: channels, first: own, fold: false, shuffleAllowed: false) else { return nil }
+        let perChannel = t.steps.contains { s in
+            switch s {
+            case .channelScale, .channelShift, .prelu: return true
+            default: return false
+            }
+        }
+        // Without per-channel values the tensor is one long row.
+        let count = x.reduce(1, *)
+        let kernel = perChannel && x.count >= 2
+            ? PointwiseKernel(outer: x[0], channels: channels, inner: count / (x[0] * channels), epilogue: FusedEpilogue(steps: t.steps))
+            : PointwiseKernel(outer: 1, channels: 1, inner: count, epilogue: FusedEpilogue(steps: t.steps))
+        return .fast(kernel, residuals: residuals + t.residuals, summary: "pointwise" + describe(t.steps, shuffle: 1, folded: false))
+    }
+
+    /// The epilogue as the plan prints it: `+shift +relu +add`.
+    private func describe(_ steps: [FusedEpilogue.Step], shuffle: Int, folded: Bool) -> String {
+        var parts: [String] = folded ? ["batch_norm folded"] : []
+        for s in steps {
+            switch s {
+            case .function(let f): parts.append(f.name)
+            case .channelScale: parts.append("scale/channel")
+            case .channelShift: parts.append("shift/channel")
+            case .prelu: parts.append("prelu")
+            case .multiply(let f): parts.append("*\(f)")
+            case .residual: parts.append("+residual")
+            }
+        }
+        if shuffle > 1 { parts.append("shuffled store x\(shuffle)") }
+        return parts.isEmpty ? "" : " [" + parts.joined(separator: ", ") + "]"
+    }
+}
