@@ -125,19 +125,19 @@ public final class ConvolutionKernel: @unchecked Sendable {
                         let j0 = p - p0
                         let n = end - p
                         if iy < 0 || iy >= h {
-                            Self.fill(row, from: j0, count: n, depth: k) { _ in 0 }
+                            PackedGEMM.fill(row, from: j0, count: n, depth: k) { _ in 0 }
                         } else {
                             let src = plane + iy * w
                             let shift = kx * dx - px
                             if sx == 1 {
                                 // Inputs ox0 + shift ..< ox0 + shift + n, of which lo..<hi are inside the row.
                                 let lo = min(n, max(0, -(ox0 + shift))), hi = max(lo, min(n, w - (ox0 + shift)))
-                                Self.fill(row, from: j0, count: lo, depth: k) { _ in 0 }
+                                PackedGEMM.fill(row, from: j0, count: lo, depth: k) { _ in 0 }
                                 let start = src + ox0 + shift
-                                Self.fill(row, from: j0 + lo, count: hi - lo, depth: k) { start[lo + $0] }
-                                Self.fill(row, from: j0 + hi, count: n - hi, depth: k) { _ in 0 }
+                                PackedGEMM.fill(row, from: j0 + lo, count: hi - lo, depth: k) { start[lo + $0] }
+                                PackedGEMM.fill(row, from: j0 + hi, count: n - hi, depth: k) { _ in 0 }
                             } else {
-                                Self.fill(row, from: j0, count: n, depth: k) { t in
+                                PackedGEMM.fill(row, from: j0, count: n, depth: k) { t in
                                     let ix = (ox0 + t) * sx + shift
                                     return ix >= 0 && ix < w ? src[ix] : 0
                                 }
@@ -147,20 +147,6 @@ public final class ConvolutionKernel: @unchecked Sendable {
                     }
                 }
             }
-        }
-    }
-
-    /// Writes value(t) for t in 0..<count to panel columns j0 + t of one
-    /// panel row, a 16-column block at a time.
-    @inline(__always)
-    static func fill(_ row: UnsafeMutablePointer<Float>, from j0: Int, count: Int, depth k: Int, _ value: (Int) -> Float) {
-        var j = j0, t = 0
-        while t < count {
-            let block = row + (j >> 4) * k * PackedGEMM.columns
-            let n = min(count - t, PackedGEMM.columns - (j & 15))
-            for i in 0..<n { block[(j & 15) + i] = value(t + i) }
-            j += n
-            t += n
         }
     }
 }

@@ -125,16 +125,31 @@ public final class TransposedKernel: @unchecked Sendable {
             for j in count..<((count + columns - 1) / columns * columns) {
                 for kk in 0..<k { buffer[PackedGEMM.offset(k: kk, column: j, depth: k)] = 0 }
             }
-            for ic in 0..<cg {
-                let plane = x + (b * c + group * cg + ic) * h * w
-                for t in 0..<phase.tapsY {
-                    for u in 0..<phase.tapsX {
-                        let row = buffer + ((ic * phase.tapsY + t) * phase.tapsX + u) * columns
-                        for j in 0..<count {
-                            let p = p0 + j
-                            let iy = phase.sourceY[(p / phase.columns) * phase.tapsY + t]
-                            let ix = phase.sourceX[(p % phase.columns) * phase.tapsX + u]
-                            row[(j >> 4) * k * columns + (j & 15)] = iy >= 0 && ix >= 0 ? plane[iy * w + ix] : 0
+            phase.sourceY.withUnsafeBufferPointer { sourceY in
+                phase.sourceX.withUnsafeBufferPointer { sourceX in
+                    for ic in 0..<cg {
+                        let plane = x + (b * c + group * cg + ic) * h * w
+                        for t in 0..<phase.tapsY {
+                            for u in 0..<phase.tapsX {
+                                let row = buffer + ((ic * phase.tapsY + t) * phase.tapsX + u) * columns
+                                // Phase pixels row by row: one input row (or none) per output row.
+                                var p = p0
+                                while p < p0 + count {
+                                    let yi = p / phase.columns, xi0 = p % phase.columns
+                                    let n = min(p0 + count, (yi + 1) * phase.columns) - p
+                                    let iy = sourceY[yi * phase.tapsY + t]
+                                    if iy < 0 {
+                                        PackedGEMM.fill(row, from: p - p0, count: n, depth: k) { _ in 0 }
+                                    } else {
+                                        let src = plane + iy * w, tapsX = phase.tapsX
+                                        PackedGEMM.fill(row, from: p - p0, count: n, depth: k) { i in
+                                            let ix = sourceX[(xi0 + i) * tapsX + u]
+                                            return ix >= 0 ? src[ix] : 0
+                                        }
+                                    }
+                                    p += n
+                                }
+                            }
                         }
                     }
                 }

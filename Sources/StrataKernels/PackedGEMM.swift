@@ -36,6 +36,20 @@ public enum PackedGEMM {
         (j >> 4) * k * columns + kk * columns + (j & 15)
     }
 
+    /// Writes value(t) for t in 0..<count to columns j0 + t of one panel
+    /// row (the row's first block at `row`), a 16-column block at a time.
+    @inline(__always)
+    public static func fill(_ row: UnsafeMutablePointer<Float>, from j0: Int, count: Int, depth k: Int, _ value: (Int) -> Float) {
+        var j = j0, t = 0
+        while t < count {
+            let block = row + (j >> 4) * k * columns
+            let n = min(count - t, columns - (j & 15))
+            for i in 0..<n { block[(j & 15) + i] = value(t + i) }
+            j += n
+            t += n
+        }
+    }
+
     /// Where C[row, column] goes. Results are computed at `origin + row *
     /// rowStride + column * columnStride`, or `+ columnOffsets[column]` when
     /// the columns are scattered pixels (a transposed convolution's phase);

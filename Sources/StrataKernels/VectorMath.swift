@@ -22,8 +22,10 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: V.self)
+        // n + 1.5 * 2^23 holds n in its low mantissa bits: an integer
+        // without a float-to-int conversion, which Swift's SIMD does lane by lane.
+        let shifted = unsafeBitCast(n + 12_582_912, to: SIMD16<Int32>.self) &- 0x4B40_0000
+        return p * unsafeBitCast((shifted &+ 127) &<< 23, to: V.self)
     }
 
     /// tanh x = sign(x) (1 - e) / (1 + e) with e = e^(-2|x|), which never overflows.
