@@ -1,8 +1,13 @@
 /// A 2-D convolution prepared for one input shape: weights packed (a batch
 /// norm's scale folded into them), epilogue fixed, work split into jobs.
-/// Each job gathers one panel of output pixels (an im2col of a few hundred
-/// columns, in the worker's scratch) and multiplies it with every row block
-/// it owns. Tested against `Convolution.forward` in FastKernelTests.
+/// With unit horizontal stride and output rows of 12 or more pixels it runs
+/// direct: each job copies a band of input rows, zero-padded, into the
+/// worker's scratch, and the micro-kernel reads its 16 columns for tap
+/// (c, ky, kx) straight from there (16 neighbouring outputs read 16
+/// neighbouring inputs), so each input element is copied about once
+/// instead of kh * kw times. Otherwise each job gathers one panel of
+/// output pixels (an im2col of a few hundred columns). Tested against
+/// `Convolution.forward` in FastKernelTests.
 public final class ConvolutionKernel: @unchecked Sendable {
     public let inputShape: [Int]
     /// [N, O, H', W'], or [N, O/(r*r), H'*r, W'*r] when the store shuffles.
@@ -16,6 +21,9 @@ public final class ConvolutionKernel: @unchecked Sendable {
     let epilogue: FusedEpilogue
     let shuffle: Int
     let panel: Int
+    /// Direct form: output rows per band, input rows per band, padded row
+    /// length, and the byte offset of each tap in a band; nil for im2col.
+    let band: (rows: Int, inputRows: Int, width: Int, offsets: [Int])?
 
     /// weight: [O, C/groups, kH, kW]; `scale` multiplies output channel o's weights.
     public init(input: [Int], weight: Tensor, geometry g: Convolution.Geometry, scale: [Float]? = nil,
@@ -35,6 +43,23 @@ public final class ConvolutionKernel: @unchecked Sendable {
         self.shuffle = shuffle
         panel = PackedGEMM.panelColumns(depth: k)
         self.epilogue = epilogue
+        if g.stride.1 == 1 && wo >= 12 {
+            let width = w + g.padBegin.1 + g.padEnd.1
+            let reach = (kh - 1) * g.dilation.0 + 1
+            // Bands of at most 256 KB, and at least four per image so that a batch of one splits.
+            let fit = max(1, (65_536 / (cg * width) - reach) / g.stride.0 + 1)
+            let rows = max(1, min(fit, (ho + 3) / 4))
+            let inputRows = (rows - 1) * g.stride.0 + reach
+            var offsets: [Int] = []
+            for ic in 0..<cg {
+                for ky in 0..<kh {
+                    for kx in 0..<kw { offsets.append(4 * ((ic * inputRows + ky * g.dilation.0) * width + kx * g.dilation.1)) }
+                }
+            }
+            band = (rows, inputRows, width, offsets)
+        } else {
+            band = nil
+        }
         packed = weight.data.withUnsafeBufferPointer { ws in
             (0..<g.groups).flatMap { group in
                 PackedGEMM.pack(ws.baseAddress! + group * og * k, m: og, k: k,
@@ -43,8 +68,14 @@ public final class ConvolutionKernel: @unchecked Sendable {
         }
     }
 
+    /// How B reaches the micro-kernel: `direct` from padded input rows, or `im2col` panels.
+    public var form: String { band == nil ? "im2col" : "direct" }
+
     /// Floats of scratch each worker needs.
-    public var scratchFloats: Int { depth * panel }
+    public var scratchFloats: Int {
+        if let band { return inputShape[1] / geometry.groups * band.inputRows * band.width + PackedGEMM.columns }
+        return depth * panel
+    }
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
@@ -66,6 +97,10 @@ public final class ConvolutionKernel: @unchecked Sendable {
             return ((b * (self.outChannels / (r * r)) + cc) * ho * r + (p / wo) * r + i) * wo * r + (p % wo) * r + j
         }
         pool.reserveScratch(scratchFloats)
+        if let band {
+            direct(x, band: band, tile: tile, output: output, pool: pool, shuffled: shuffled)
+            return
+        }
         packed.withUnsafeBufferPointer { packedWeights in
             let a = packedWeights.baseAddress!
             pool.parallelFor(jobs * splits) { job, worker in
@@ -144,6 +179,70 @@ public final class ConvolutionKernel: @unchecked Sendable {
                             }
                         }
                         p = end
+                    }
+                }
+            }
+        }
+    }
+
+    private func direct(_ x: UnsafePointer<Float>, band: (rows: Int, inputRows: Int, width: Int, offsets: [Int]), tile: TileEpilogue,
+                        output: UnsafeMutablePointer<Float>, pool: ThreadPool, shuffled: ((Int) -> Int)?) {
+        let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        let groups = geometry.groups, cg = c / groups, og = outChannels / groups, k = depth
+        let (ho, wo) = outputSize
+        let (sy, py, px) = (geometry.stride.0, geometry.padBegin.0, geometry.padBegin.1)
+        let pixels = ho * wo
+        let bands = (ho + band.rows - 1) / band.rows
+        let blocks = (og + PackedGEMM.rows - 1) / PackedGEMM.rows
+        let jobs = n * groups * bands
+        let splits = jobs >= 2 * pool.threads ? 1 : min(blocks, (2 * pool.threads + jobs - 1) / jobs)
+        let perSplit = (blocks + splits - 1) / splits
+        let width = band.width
+        packed.withUnsafeBufferPointer { packedWeights in
+            band.offsets.withUnsafeBufferPointer { offsets in
+                let a = packedWeights.baseAddress!, tap = offsets.baseAddress!
+                pool.parallelFor(jobs * splits) { job, worker in
+                    let split = job % splits, rest = job / splits
+                    let b = rest / (groups * bands), group = (rest / bands) % groups, oy0 = (rest % bands) * band.rows
+                    let rows = min(band.rows, ho - oy0)
+                    let rowBlocks = (split * perSplit)..<min(blocks, (split + 1) * perSplit)
+                    guard !rowBlocks.isEmpty else { return }
+                    let buffer = pool.scratch(worker)
+                    // The band: input rows oy0 * sy - py ..., padded left and right with zeros.
+                    let inputRows = (rows - 1) * sy + band.inputRows - (band.rows - 1) * sy
+                    for ic in 0..<cg {
+                        let plane = x + (b * c + group * cg + ic) * h * w
+                        for r in 0..<inputRows {
+                            let dst = buffer + (ic * band.inputRows + r) * width
+                            let iy = oy0 * sy - py + r
+                            if iy < 0 || iy >= h {
+                                dst.update(repeating: 0, count: width)
+                            } else {
+                                dst.update(repeating: 0, count: px)
+                                (dst + px).update(from: plane + iy * w, count: w)
+                                (dst + px + w).update(repeating: 0, count: width - px - w)
+                            }
+                        }
+                    }
+                    // Tiles past the last row read up to 15 floats beyond the band.
+                    (buffer + cg * band.inputRows * width).update(repeating: 0, count: PackedGEMM.columns)
+                    let rowBase = group * og
+                    let target = PackedGEMM.Target(output: output, origin: (b * self.outChannels + rowBase) * pixels,
+                                                   rowStride: pixels, map: shuffled)
+                    let epilogue = tile.rows(from: rowBase)
+                    let weights = a + group * blocks * k * PackedGEMM.rows
+                    for block in rowBlocks {
+                        for r in 0..<rows {
+                            var ox0 = 0
+                            while ox0 < wo {
+                                let start = UnsafeRawPointer(buffer + r * sy * width + ox0)
+                                PackedGEMM.tile(block: block, m: og, k: k, packed: weights, column: (oy0 + r) * wo + ox0,
+                                                width: min(PackedGEMM.columns, wo - ox0), epilogue: epilogue, target: target) { kk in
+                                    start + tap[kk]
+                                }
+                                ox0 += PackedGEMM.columns
+                            }
+                        }
                     }
                 }
             }

@@ -79,44 +79,51 @@ public enum PackedGEMM {
     public static func multiply(rowBlocks: Range<Int>, m: Int, k: Int, packed a: UnsafePointer<Float>,
                                 panel: UnsafePointer<Float>, columns p: Int, epilogue: TileEpilogue, target: Target) {
         for block in rowBlocks {
-            let row = block * rows
-            let height = min(rows, m - row)
-            let w = a + block * k * rows
             var column = 0
             while column < p {
-                var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
-                var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
-                var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
-                var b = UnsafeRawPointer(panel + column * k)
-                var x = w
-                for _ in 0..<k {
-                    let lo = b.loadUnaligned(as: SIMD8<Float>.self)
-                    let hi = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                    var s = SIMD8<Float>(repeating: x[0])
-                    c00.addProduct(s, lo); c01.addProduct(s, hi)
-                    s = SIMD8<Float>(repeating: x[1])
-                    c10.addProduct(s, lo); c11.addProduct(s, hi)
-                    s = SIMD8<Float>(repeating: x[2])
-                    c20.addProduct(s, lo); c21.addProduct(s, hi)
-                    s = SIMD8<Float>(repeating: x[3])
-                    c30.addProduct(s, lo); c31.addProduct(s, hi)
-                    s = SIMD8<Float>(repeating: x[4])
-                    c40.addProduct(s, lo); c41.addProduct(s, hi)
-                    s = SIMD8<Float>(repeating: x[5])
-                    c50.addProduct(s, lo); c51.addProduct(s, hi)
-                    b += columns * 4
-                    x += rows
-                }
-                let width = min(columns, p - column)
-                epilogue.store(c00, c01, row: row, column: column, width: width, target)
-                if height > 1 { epilogue.store(c10, c11, row: row + 1, column: column, width: width, target) }
-                if height > 2 { epilogue.store(c20, c21, row: row + 2, column: column, width: width, target) }
-                if height > 3 { epilogue.store(c30, c31, row: row + 3, column: column, width: width, target) }
-                if height > 4 { epilogue.store(c40, c41, row: row + 4, column: column, width: width, target) }
-                if height > 5 { epilogue.store(c50, c51, row: row + 5, column: column, width: width, target) }
+                let start = UnsafeRawPointer(panel + column * k)
+                tile(block: block, m: m, k: k, packed: a, column: column, width: min(columns, p - column),
+                     epilogue: epilogue, target: target) { kk in start + kk * columns * 4 }
                 column += columns
             }
         }
+    }
+
+    /// One 6 x 16 tile of C: rows from row block `block`, columns
+    /// `column..<column + width`, with B's 16 values for depth kk at `source(kk)`.
+    @inline(__always)
+    public static func tile(block: Int, m: Int, k: Int, packed a: UnsafePointer<Float>, column: Int, width: Int,
+                            epilogue: TileEpilogue, target: Target, source: (Int) -> UnsafeRawPointer) {
+        let row = block * rows
+        let height = min(rows, m - row)
+        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+        var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+        var x = a + block * k * rows
+        for kk in 0..<k {
+            let b = source(kk)
+            let lo = b.loadUnaligned(as: SIMD8<Float>.self)
+            let hi = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            var s = SIMD8<Float>(repeating: x[0])
+            c00.addProduct(s, lo); c01.addProduct(s, hi)
+            s = SIMD8<Float>(repeating: x[1])
+            c10.addProduct(s, lo); c11.addProduct(s, hi)
+            s = SIMD8<Float>(repeating: x[2])
+            c20.addProduct(s, lo); c21.addProduct(s, hi)
+            s = SIMD8<Float>(repeating: x[3])
+            c30.addProduct(s, lo); c31.addProduct(s, hi)
+            s = SIMD8<Float>(repeating: x[4])
+            c40.addProduct(s, lo); c41.addProduct(s, hi)
+            s = SIMD8<Float>(repeating: x[5])
+            c50.addProduct(s, lo); c51.addProduct(s, hi)
+            x += rows
+        }
+        epilogue.store(c00, c01, row: row, column: column, width: width, target)
+        if height > 1 { epilogue.store(c10, c11, row: row + 1, column: column, width: width, target) }
+        if height > 2 { epilogue.store(c20, c21, row: row + 2, column: column, width: width, target) }
+        if height > 3 { epilogue.store(c30, c31, row: row + 3, column: column, width: width, target) }
+        if height > 4 { epilogue.store(c40, c41, row: row + 4, column: column, width: width, target) }
+        if height > 5 { epilogue.store(c50, c51, row: row + 5, column: column, width: width, target) }
     }
 }
 

@@ -139,8 +139,9 @@ struct KernelSelector {
                                        groups: node.int("groups") ?? 1)
             let input = twoD ? x : [x[0], x[1], 1, x[2]]
             let weight = twoD ? w : w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
-            kernel = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue, shuffle: t.shuffle)
-            summary = "gemm conv \(weight.shape[2])x\(weight.shape[3])"
+            let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue, shuffle: t.shuffle)
+            kernel = conv
+            summary = "gemm conv \(weight.shape[2])x\(weight.shape[3]) \(conv.form)"
             if g.groups > 1 { summary += " groups \(g.groups)" }
         case .convTranspose2d:
             let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1]

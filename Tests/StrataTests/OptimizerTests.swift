@@ -147,7 +147,7 @@ import Testing
               y: [N, 8, 16, 16]
             """)
         #expect(plan.kernelCount == 1)
-        #expect(plan.steps.first?.summary.hasPrefix("gemm conv 3x3 [batch_norm folded") == true)
+        #expect(plan.steps.first?.summary.hasPrefix("gemm conv 3x3 direct [batch_norm folded") == true)
     }
 
     @Test func residualAddFusesIntoTheSecondConvInPlace() throws {
