@@ -171,7 +171,7 @@ public struct TileEpilogue: @unchecked Sendable {
             case .function(let f): v = f.apply(v)
             case .channelScale(let s): v *= s[row]
             case .channelShift(let s): v += s[row]
-            case .prelu(let slopes): v.replace(with: v * slopes[row], where: v .< 0)
+            case .prelu(let slopes): v = pointwiseMax(v, SIMD16<Float>()) + slopes[row] * pointwiseMin(v, SIMD16<Float>())
             case .multiply(let f): v *= f
             case .add(let other):
                 if let base, width == 16 {

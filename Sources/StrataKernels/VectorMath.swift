@@ -9,9 +9,12 @@ public enum VectorMath {
     /// range where the result is a normal float.
     @inline(__always)
     public static func exp(_ x: V) -> V {
-        let x = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.7))
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
-        // ln 2 in two parts, so that n * ln2Hi is exact.
+        // Only bit operations, min, max and arithmetic: Swift's SIMD
+        // rounding, clamping and masked selects compile to lane-by-lane loops.
+        let x = pointwiseMax(pointwiseMin(x, V(repeating: 88.7)), V(repeating: -87.3))
+        // t = x log2(e) + 1.5 * 2^23 rounds to an integer n and holds n in its low mantissa bits.
+        let t = x * 1.442_695_04 + 12_582_912
+        let n = t - 12_582_912
         var r = x
         r.addProduct(n, V(repeating: -0.693_145_75))
         r.addProduct(n, V(repeating: -1.428_606_8e-6))
@@ -22,9 +25,7 @@ public enum VectorMath {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        // n + 1.5 * 2^23 holds n in its low mantissa bits: an integer
-        // without a float-to-int conversion, which Swift's SIMD does lane by lane.
-        let shifted = unsafeBitCast(n + 12_582_912, to: SIMD16<Int32>.self) &- 0x4B40_0000
+        let shifted = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
         return p * unsafeBitCast((shifted &+ 127) &<< 23, to: V.self)
     }
 
@@ -32,15 +33,23 @@ public enum VectorMath {
     @inline(__always)
     public static func tanh(_ x: V) -> V {
         let e = exp(-2 * abs(x))
-        let t = (1 - e) / (1 + e)
-        return t.replacing(with: -t, where: x .< 0)
+        return withSign(of: x, (1 - e) / (1 + e))
     }
 
     @inline(__always)
     public static func sigmoid(_ x: V) -> V { 1 / (1 + exp(-x)) }
 
     @inline(__always)
-    static func abs(_ x: V) -> V { x.replacing(with: -x, where: x .< 0) }
+    static func abs(_ x: V) -> V {
+        unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: V.self)
+    }
+
+    /// |y| with the sign of x.
+    @inline(__always)
+    static func withSign(of x: V, _ y: V) -> V {
+        let sign = unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x8000_0000
+        return unsafeBitCast(unsafeBitCast(abs(y), to: SIMD16<UInt32>.self) | sign, to: V.self)
+    }
 }
 
 extension VectorMath {
@@ -54,8 +63,7 @@ extension VectorMath {
         p = p * t + 1.421_413_741
         p = p * t - 0.284_496_736
         p = p * t + 0.254_829_592
-        let y = 1 - p * t * exp(-a * a)
-        return y.replacing(with: -y, where: x .< 0)
+        return withSign(of: x, 1 - p * t * exp(-a * a))
     }
 }
 
@@ -86,12 +94,13 @@ public enum PointwiseFunction: Sendable, Equatable {
     @inline(__always)
     public func apply(_ v: SIMD16<Float>) -> SIMD16<Float> {
         switch self {
-        case .relu: return v.replacing(with: 0, where: v .< 0)
-        case .leakyRelu(let slope): return v.replacing(with: v * slope, where: v .< 0)
+        case .relu: return pointwiseMax(v, SIMD16<Float>())
+        case .leakyRelu(let slope): return pointwiseMax(v, SIMD16<Float>()) + slope * pointwiseMin(v, SIMD16<Float>())
         case .sigmoid: return VectorMath.sigmoid(v)
         case .tanh: return VectorMath.tanh(v)
         case .silu: return v * VectorMath.sigmoid(v)
-        case .elu(let alpha): return v.replacing(with: alpha * (VectorMath.exp(v) - 1), where: v .< 0)
+        case .elu(let alpha):
+            return pointwiseMax(v, SIMD16<Float>()) + alpha * (VectorMath.exp(pointwiseMin(v, SIMD16<Float>())) - 1)
         case .gelu(true):
             let inner = 0.797_884_56 * (v + 0.044_715 * v * v * v)
             return 0.5 * v * (1 + VectorMath.tanh(inner))
