@@ -16,7 +16,7 @@ public enum Pooling {
             self.ceilMode = ceilMode
         }
 
-        func outputSize(_ size: Int, axis: Int) -> Int {
+        public func outputSize(_ size: Int, axis: Int) -> Int {
             let (k, s, p) = axis == 0 ? (kernel.0, stride.0, padding.0) : (kernel.1, stride.1, padding.1)
             let numerator = size + 2 * p - (k - 1) - 1 + (ceilMode ? s - 1 : 0)
             return (numerator >= 0 ? numerator / s : -((-numerator + s - 1) / s)) + 1

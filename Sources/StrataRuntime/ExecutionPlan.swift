@@ -20,6 +20,9 @@ public final class ExecutionPlan: @unchecked Sendable {
         public let summary: String
         /// The output overwrites an input's (or a residual's) memory.
         public let inPlace: Bool
+        /// Spread over the pool's threads; a small step runs on the calling
+        /// thread alone, where waking the workers would cost more than it saves.
+        public let parallel: Bool
         let kernel: PreparedKernel?
         let residuals: [ValueID]
     }
@@ -34,12 +37,14 @@ public final class ExecutionPlan: @unchecked Sendable {
     public let offsets: [Int?]
     let executor: Executor
     let pool: ThreadPool
+    private let serial: ThreadPool
     private let arena: UnsafeMutablePointer<Float>
 
     public init(graph: Graph, parameters: [String: Tensor], threads: Int) throws {
         self.graph = graph
         self.threads = threads
         pool = ThreadPool(threads: threads)
+        serial = threads == 1 ? pool : ThreadPool(threads: 1)
         executor = Executor(graph: graph, parameters: parameters)
         let selector = KernelSelector(graph: graph, parameters: parameters)
         let size = { (v: ValueID) in graph.type(v).shape.reduce(1) { $0 * ($1.constant ?? 0) } }
@@ -64,10 +69,12 @@ public final class ExecutionPlan: @unchecked Sendable {
                 return memory.storageOf.indices.allSatisfy { memory.storageOf[$0] != s || lastUse[$0] <= i }
             }
             var inPlace = false
+            // About 10 µs of work or more: worth a wake-up of the workers.
+            let parallel = threads > 1 && max(node.macs(in: graph).constant ?? 0, size(node.output) / 8) >= 1 << 18
             switch choice {
             case .alias:
                 memory.share(node.output.index, with: input.index)
-                steps.append(Step(node: node, kind: .alias, summary: "alias", inPlace: false, kernel: nil, residuals: []))
+                steps.append(Step(node: node, kind: .alias, summary: "alias", inPlace: false, parallel: false, kernel: nil, residuals: []))
             case .fast(let kernel, let residuals, let summary):
                 let out = node.output
                 if kernel is PointwiseKernel, isFloat(input), size(input) == size(out), dies(input) {
@@ -82,11 +89,13 @@ public final class ExecutionPlan: @unchecked Sendable {
                 } else {
                     memory.allocate(out.index, size: size(out), at: i)
                 }
-                steps.append(Step(node: node, kind: .fast, summary: summary, inPlace: inPlace, kernel: kernel, residuals: residuals))
+                steps.append(Step(node: node, kind: .fast, summary: summary, inPlace: inPlace, parallel: parallel, kernel: kernel,
+                                  residuals: residuals))
             case .reference:
                 memory.allocate(node.output.index, size: size(node.output), at: i)
                 steps.append(Step(node: node, kind: .reference, summary: "reference " + node.op.name
-                                  + (node.epilogue.isEmpty ? "" : " with its epilogue"), inPlace: false, kernel: nil, residuals: []))
+                                  + (node.epilogue.isEmpty ? "" : " with its epilogue"), inPlace: false, parallel: false,
+                                  kernel: nil, residuals: []))
             }
             for v in node.inputs { memory.read(v.index, at: i) }
             for case .add(let v) in node.epilogue { memory.read(v.index, at: i) }
@@ -99,7 +108,9 @@ public final class ExecutionPlan: @unchecked Sendable {
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(arenaFloats, 1) * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: max(arenaFloats, 1))
         arena.initialize(repeating: 0, count: max(arenaFloats, 1))
-        pool.reserveScratch(steps.compactMap { $0.kernel?.scratchFloats }.max() ?? 0)
+        let scratch = steps.compactMap { $0.kernel?.scratchFloats }.max() ?? 0
+        pool.reserveScratch(scratch)
+        serial.reserveScratch(scratch)
     }
 
     deinit {
@@ -135,7 +146,7 @@ public final class ExecutionPlan: @unchecked Sendable {
                     guard let o = offsets[v.index] else { throw RuntimeError("internal: residual of \(node.path) has no arena slot") }
                     return UnsafePointer(arena + o)
                 }
-                kernel.run(arena + x, residuals: residuals, output: arena + y, pool: pool)
+                kernel.run(arena + x, residuals: residuals, output: arena + y, pool: step.parallel ? pool : serial)
             case .reference:
                 var values = [Value?](repeating: nil, count: graph.types.count)
                 for case .add(let v) in node.epilogue { values[v.index] = value(v, ids: ids) }

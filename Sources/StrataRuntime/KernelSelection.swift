@@ -34,6 +34,8 @@ struct KernelSelector {
             return try weighted(node) ?? .reference
         case .batchNorm, .scale, .add, .relu, .leakyRelu, .prelu, .sigmoid, .tanh, .silu, .elu, .gelu:
             return try pointwise(node) ?? .reference
+        case .maxPool1d, .avgPool1d, .maxPool2d, .avgPool2d, .globalAvgPool, .globalMaxPool:
+            return node.epilogue.isEmpty ? pooling(node) : .reference
         default:
             return .reference
         }
@@ -154,6 +156,23 @@ struct KernelSelector {
             summary = x.reduce(1, *) / w.shape[1] < LinearKernel.vectorRows ? "gemv linear" : "gemm linear"
         }
         return .fast(kernel, residuals: t.residuals, summary: summary + describe(t.steps, shuffle: t.shuffle, folded: t.scale != nil))
+    }
+
+    private func pooling(_ node: Node) -> KernelChoice {
+        let x = shape(node.inputs[0])
+        let average = [.avgPool1d, .avgPool2d, .globalAvgPool].contains(node.op)
+        if node.op == .globalAvgPool || node.op == .globalMaxPool {
+            return .fast(PoolingKernel(global: x, average: average), residuals: [], summary: "pool global")
+        }
+        let twoD = node.op == .maxPool2d || node.op == .avgPool2d
+        let k = node.ints("kernel") ?? [1], s = node.ints("stride") ?? k, p = node.ints("padding") ?? [0]
+        let ceil = node.bool("ceil_mode") ?? false
+        let window = twoD
+            ? Pooling.Window(kernel: (k[0], k[1]), stride: (s[0], s[1]), padding: (p[0], p[1]), ceilMode: ceil)
+            : Pooling.Window(kernel: (1, k[0]), stride: (1, s[0]), padding: (0, p[0]), ceilMode: ceil)
+        let kernel = PoolingKernel(input: twoD ? x : [x[0], x[1], 1, x[2]], window: window, average: average,
+                                   countIncludePad: node.bool("count_include_pad") ?? true)
+        return .fast(kernel, residuals: [], summary: "pool \(window.kernel.0)x\(window.kernel.1)")
     }
 
     private func pointwise(_ node: Node) throws -> KernelChoice? {

@@ -127,6 +127,30 @@ import Testing
         #expect(Self.error(Self.run(kernel, x, residuals: [r], shape: x.shape, pool: pool), expected) < 1e-6)
     }
 
+    @Test func poolingMatchesReference() {
+        var rng = Random(seed: 31)
+        let pool = ThreadPool(threads: 2)
+        for trial in 0..<60 {
+            func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
+            let k = (pick([1, 2, 3]), pick([2, 3])), s = (pick([1, 2]), pick([1, 2, 3]))
+            let p = (pick([0, 1]), pick([0, 1])), ceil = pick([0, 1]) == 1
+            guard p.0 * 2 <= k.0 && p.1 * 2 <= k.1 else { continue }
+            let x = Self.random([pick([1, 2]), pick([1, 3]), pick([4, 7, 9]), pick([5, 8])], &rng)
+            let window = Pooling.Window(kernel: k, stride: s, padding: p, ceilMode: ceil)
+            for (average, include) in [(false, true), (true, true), (true, false)] {
+                let kernel = PoolingKernel(input: x.shape, window: window, average: average, countIncludePad: include)
+                let fast = Self.run(kernel, x, shape: kernel.outputShape, pool: pool)
+                let reference = average ? Pooling.average(x, window, countIncludePad: include) : Pooling.max(x, window)
+                #expect(Self.error(fast, reference) < 1e-6, "trial \(trial) average \(average)")
+            }
+        }
+        let x = Self.random([2, 5, 3, 7], &rng)
+        for average in [false, true] {
+            let fast = Self.run(PoolingKernel(global: x.shape, average: average), x, shape: [2, 5], pool: pool)
+            #expect(Self.error(fast, Pooling.global(x, average: average, keepdims: false)) < 1e-6)
+        }
+    }
+
     @Test func vectorMathIsAccurate() {
         let xs = stride(from: -30.0, through: 30.0, by: 0.013).map(Float.init)
         var worst = (exp: 0.0, tanh: 0.0, erf: 0.0)

@@ -1,0 +1,63 @@
+/// Max and average pooling prepared for one input shape, a plane per job,
+/// with the window rules of `Pooling` (padding never wins a max; averages
+/// divide by the padded or the real window) but Float sums. Global pooling
+/// is the window that covers the whole plane. Tested against `Pooling` in
+/// FastKernelTests.
+public final class PoolingKernel: @unchecked Sendable {
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    let window: Pooling.Window
+    let average: Bool
+    let countIncludePad: Bool
+
+    /// input: [N, C, H, W] (1-D pooling with H = 1).
+    public init(input: [Int], window: Pooling.Window, average: Bool, countIncludePad: Bool) {
+        inputShape = input
+        outputShape = [input[0], input[1], window.outputSize(input[2], axis: 0), window.outputSize(input[3], axis: 1)]
+        self.window = window
+        self.average = average
+        self.countIncludePad = countIncludePad
+    }
+
+    /// Global pooling: one value per plane of [N, C, ...].
+    public convenience init(global input: [Int], average: Bool) {
+        let rest = input.dropFirst(2).reduce(1, *)
+        self.init(input: [input[0], input[1], 1, rest],
+                  window: Pooling.Window(kernel: (1, rest), stride: (1, rest), padding: (0, 0), ceilMode: false),
+                  average: average, countIncludePad: true)
+    }
+
+    public var scratchFloats: Int { 0 }
+
+    public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>,
+                    pool: ThreadPool) {
+        let (h, w) = (inputShape[2], inputShape[3]), (ho, wo) = (outputShape[2], outputShape[3])
+        let win = window
+        pool.parallelFor(inputShape[0] * inputShape[1]) { plane, _ in
+            let src = x + plane * h * w, dst = output + plane * ho * wo
+            for oy in 0..<ho {
+                let y0 = oy * win.stride.0 - win.padding.0
+                let y1 = min(y0 + win.kernel.0, h + win.padding.0)
+                let (ya, yb) = (max(y0, 0), min(y1, h))
+                for ox in 0..<wo {
+                    let x0 = ox * win.stride.1 - win.padding.1
+                    let x1 = min(x0 + win.kernel.1, w + win.padding.1)
+                    let (xa, xb) = (max(x0, 0), min(x1, w))
+                    guard ya < yb && xa < xb else { dst[oy * wo + ox] = 0; continue }
+                    var result: Float
+                    if self.average {
+                        var sum: Float = 0
+                        for iy in ya..<yb { for ix in xa..<xb { sum += src[iy * w + ix] } }
+                        result = sum / Float(self.countIncludePad ? (y1 - y0) * (x1 - x0) : (yb - ya) * (xb - xa))
+                    } else {
+                        result = src[ya * w + xa]
+                        for iy in ya..<yb { for ix in xa..<xb { result = max(result, src[iy * w + ix]) } }
+                    }
+                    dst[oy * wo + ox] = result
+                }
+            }
+        }
+    }
+}
+
+extension PoolingKernel: PreparedKernel {}
