@@ -23,6 +23,10 @@ public final class TransposedKernel: @unchecked Sendable {
         var depth: Int { channelsPerGroup * tapsY * tapsX }
         var channelsPerGroup: Int
         var panel: Int
+        /// Direct form (see `direct`): phase rows per band, input rows per
+        /// band, padded row length, the first input row and column a band
+        /// row and column 0 read, relative to the phase's, and each tap's byte offset.
+        var band: (rows: Int, inputRows: Int, width: Int, top: Int, left: Int, offsets: [Int])?
     }
 
     let phases: [Phase]
@@ -86,21 +90,43 @@ public final class TransposedKernel: @unchecked Sendable {
                 }
                 let panel = PackedGEMM.panelColumns(depth: depth)
                 let pixels = ys.count * xs.count
+                // Phase pixel (yi, xi) reads input (yi + cy[t], xi + cx[u]) for tap (t, u):
+                // neighbouring phase pixels read neighbouring inputs, as in an ordinary convolution.
+                let cy = tys.map { (ys[0] + padding.0 - $0 * dilation.0) / stride.0 }
+                let cx = txs.map { (xs[0] + padding.1 - $0 * dilation.1) / stride.1 }
+                var band: (rows: Int, inputRows: Int, width: Int, top: Int, left: Int, offsets: [Int])?
+                if xs.count >= 12, let top = cy.min(), let bottom = cy.max(), let left = cx.min(), let right = cx.max() {
+                    let width = xs.count + right - left
+                    let fit = max(1, 65_536 / (cg * width) - (bottom - top))
+                    let rows = max(1, min(fit, (ys.count + 3) / 4))
+                    let inputRows = rows + bottom - top
+                    var offsets: [Int] = []
+                    for ic in 0..<cg {
+                        for t in cy { for u in cx { offsets.append(4 * ((ic * inputRows + t - top) * width + u - left)) } }
+                    }
+                    band = (rows, inputRows, width, top, left, offsets)
+                }
                 for b in 0..<n {
                     for g in 0..<groups {
-                        for p0 in Swift.stride(from: 0, to: pixels, by: panel) { jobs.append((phases.count, b, g, p0)) }
+                        if let band {
+                            for y0 in Swift.stride(from: 0, to: ys.count, by: band.rows) { jobs.append((phases.count, b, g, y0)) }
+                        } else {
+                            for p0 in Swift.stride(from: 0, to: pixels, by: panel) { jobs.append((phases.count, b, g, p0)) }
+                        }
                     }
                 }
                 phases.append(Phase(rows: ys.count, columns: xs.count, tapsY: tys.count, tapsX: txs.count, sourceY: sy, sourceX: sx,
                                     offsets: ys.flatMap { y in xs.map { y * wo + $0 } }, packed: packed + [0],
-                                    channelsPerGroup: cg, panel: panel))
+                                    channelsPerGroup: cg, panel: panel, band: band))
             }
         }
         self.phases = phases
         self.jobs = jobs
     }
 
-    public var scratchFloats: Int { phases.map { $0.depth * $0.panel }.max() ?? 0 }
+    public var scratchFloats: Int {
+        phases.map { p in p.band.map { p.channelsPerGroup * $0.inputRows * $0.width + PackedGEMM.columns } ?? p.depth * p.panel }.max() ?? 0
+    }
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
@@ -117,6 +143,11 @@ public final class TransposedKernel: @unchecked Sendable {
             let rowBlocks = (split * perSplit)..<min(blocks, (split + 1) * perSplit)
             guard !rowBlocks.isEmpty else { return }
             let phase = self.phases[index]
+            if let band = phase.band {
+                self.direct(x, phase: phase, band: band, b: b, group: group, y0: p0, rowBlocks: rowBlocks, tile: tile,
+                            output: output, buffer: pool.scratch(worker))
+                return
+            }
             let count = min(phase.panel, phase.rows * phase.columns - p0), k = phase.depth
             let buffer = pool.scratch(worker)
             let columns = PackedGEMM.columns
@@ -160,6 +191,62 @@ public final class TransposedKernel: @unchecked Sendable {
                                         panel: buffer, columns: count, epilogue: tile.rows(from: group * og),
                                         target: PackedGEMM.Target(output: output, origin: (b * self.outChannels + group * og) * ho * wo,
                                                                   rowStride: ho * wo, columnOffsets: offsets.baseAddress! + p0))
+                }
+            }
+        }
+    }
+
+    /// One band of phase rows y0..<y0+rows: input rows copied zero-padded
+    /// into `buffer`, then 6 x 16 tiles reading their 16 columns of tap
+    /// (c, t, u) straight from there.
+    private func direct(_ x: UnsafePointer<Float>, phase: Phase, band: (rows: Int, inputRows: Int, width: Int, top: Int, left: Int, offsets: [Int]),
+                        b: Int, group: Int, y0: Int, rowBlocks: Range<Int>, tile: TileEpilogue, output: UnsafeMutablePointer<Float>,
+                        buffer: UnsafeMutablePointer<Float>) {
+        let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3])
+        let (ho, wo) = (outputShape[2], outputShape[3])
+        let og = outChannels / groups, blocks = (og + PackedGEMM.rows - 1) / PackedGEMM.rows
+        let cg = phase.channelsPerGroup, k = phase.depth, width = band.width
+        let rows = min(band.rows, phase.rows - y0)
+        // Input column band.left + j lands at buffer column j.
+        let lo = min(width, max(0, -band.left)), hi = max(lo, min(width, w - band.left))
+        for ic in 0..<cg {
+            let plane = x + (b * c + group * cg + ic) * h * w
+            for r in 0..<(rows + band.inputRows - band.rows) {
+                let dst = buffer + (ic * band.inputRows + r) * width
+                let iy = y0 + band.top + r
+                if iy < 0 || iy >= h {
+                    dst.update(repeating: 0, count: width)
+                } else {
+                    dst.update(repeating: 0, count: lo)
+                    (dst + lo).update(from: plane + iy * w + band.left + lo, count: hi - lo)
+                    (dst + hi).update(repeating: 0, count: width - hi)
+                }
+            }
+        }
+        (buffer + cg * band.inputRows * width).update(repeating: 0, count: PackedGEMM.columns)
+        let target = { (offsets: UnsafePointer<Int>) in
+            PackedGEMM.Target(output: output, origin: (b * self.outChannels + group * og) * ho * wo, rowStride: ho * wo,
+                              columnOffsets: offsets)
+        }
+        let epilogue = tile.rows(from: group * og)
+        phase.packed.withUnsafeBufferPointer { a in
+            phase.offsets.withUnsafeBufferPointer { pixels in
+                band.offsets.withUnsafeBufferPointer { taps in
+                    let weights = a.baseAddress! + group * blocks * k * PackedGEMM.rows, tap = taps.baseAddress!
+                    let t = target(pixels.baseAddress!)
+                    for block in rowBlocks {
+                        for r in 0..<rows {
+                            var x0 = 0
+                            while x0 < phase.columns {
+                                let start = UnsafeRawPointer(buffer + r * width + x0)
+                                PackedGEMM.tile(block: block, m: og, k: k, packed: weights, column: (y0 + r) * phase.columns + x0,
+                                                width: min(PackedGEMM.columns, phase.columns - x0), epilogue: epilogue, target: t) { kk in
+                                    start + tap[kk]
+                                }
+                                x0 += PackedGEMM.columns
+                            }
+                        }
+                    }
                 }
             }
         }
