@@ -87,8 +87,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let blocks = (og + PackedGEMM.rows - 1) / PackedGEMM.rows
         let jobs = n * groups * panels
         // Too few panels to keep every thread busy: split the rows too.
-        let splits = jobs >= 2 * pool.threads ? 1 : min(blocks, (2 * pool.threads + jobs - 1) / jobs)
-        let perSplit = (blocks + splits - 1) / splits
+        let split = PackedGEMM.Split(jobs: jobs, blocks: blocks, threads: pool.threads)
         let tile = epilogue.tile(residuals: residuals)
         let shuffled: ((Int) -> Int)? = r == 1 ? nil : { position in
             // position = (b * O + oc) * pixels + p in the unshuffled output.
@@ -103,11 +102,10 @@ public final class ConvolutionKernel: @unchecked Sendable {
         }
         packed.withUnsafeBufferPointer { packedWeights in
             let a = packedWeights.baseAddress!
-            pool.parallelFor(jobs * splits) { job, worker in
-                let split = job % splits, rest = job / splits
+            pool.parallelFor(split.items) { item, worker in
+                let (rest, rowBlocks) = split.item(item)
                 let b = rest / (groups * panels), group = (rest / panels) % groups, p0 = (rest % panels) * self.panel
                 let count = min(self.panel, pixels - p0)
-                let rowBlocks = (split * perSplit)..<min(blocks, (split + 1) * perSplit)
                 guard !rowBlocks.isEmpty else { return }
                 let buffer = pool.scratch(worker)
                 self.gather(x + (b * c + group * cg) * h * w, channels: cg, p0: p0, count: count, into: buffer)
@@ -195,17 +193,15 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let bands = (ho + band.rows - 1) / band.rows
         let blocks = (og + PackedGEMM.rows - 1) / PackedGEMM.rows
         let jobs = n * groups * bands
-        let splits = jobs >= 2 * pool.threads ? 1 : min(blocks, (2 * pool.threads + jobs - 1) / jobs)
-        let perSplit = (blocks + splits - 1) / splits
+        let split = PackedGEMM.Split(jobs: jobs, blocks: blocks, threads: pool.threads)
         let width = band.width
         packed.withUnsafeBufferPointer { packedWeights in
             band.offsets.withUnsafeBufferPointer { offsets in
                 let a = packedWeights.baseAddress!, tap = offsets.baseAddress!
-                pool.parallelFor(jobs * splits) { job, worker in
-                    let split = job % splits, rest = job / splits
+                pool.parallelFor(split.items) { item, worker in
+                    let (rest, rowBlocks) = split.item(item)
                     let b = rest / (groups * bands), group = (rest / bands) % groups, oy0 = (rest % bands) * band.rows
                     let rows = min(band.rows, ho - oy0)
-                    let rowBlocks = (split * perSplit)..<min(blocks, (split + 1) * perSplit)
                     guard !rowBlocks.isEmpty else { return }
                     let buffer = pool.scratch(worker)
                     // The band: input rows oy0 * sy - py ..., padded left and right with zeros.

@@ -38,15 +38,14 @@ public final class LinearKernel: @unchecked Sendable {
         let (f, o) = (features, outputs)
         let panels = (rows + panel - 1) / panel
         let blocks = (o + PackedGEMM.rows - 1) / PackedGEMM.rows
-        let splits = panels >= 2 * pool.threads ? 1 : min(blocks, (2 * pool.threads + panels - 1) / panels)
-        let perSplit = (blocks + splits - 1) / splits
+        let split = PackedGEMM.Split(jobs: panels, blocks: blocks, threads: pool.threads)
         pool.reserveScratch(scratchFloats)
         packed.withUnsafeBufferPointer { packedWeights in
             let a = packedWeights.baseAddress!
-            pool.parallelFor(panels * splits) { job, worker in
-                let split = job % splits, r0 = (job / splits) * self.panel
+            pool.parallelFor(split.items) { item, worker in
+                let (panel, rowBlocks) = split.item(item)
+                let r0 = panel * self.panel
                 let count = min(self.panel, self.rows - r0)
-                let rowBlocks = (split * perSplit)..<min(blocks, (split + 1) * perSplit)
                 guard !rowBlocks.isEmpty else { return }
                 let buffer = pool.scratch(worker)
                 let columns = PackedGEMM.columns

@@ -133,14 +133,12 @@ public final class TransposedKernel: @unchecked Sendable {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3])
         let (ho, wo) = (outputShape[2], outputShape[3])
         let og = outChannels / groups, blocks = (og + PackedGEMM.rows - 1) / PackedGEMM.rows
-        let splits = jobs.count >= 2 * pool.threads ? 1 : min(blocks, (2 * pool.threads + jobs.count - 1) / max(jobs.count, 1))
-        let perSplit = (blocks + splits - 1) / splits
+        let split = PackedGEMM.Split(jobs: jobs.count, blocks: blocks, threads: pool.threads)
         let tile = epilogue.tile(residuals: residuals)
         pool.reserveScratch(scratchFloats)
-        pool.parallelFor(jobs.count * splits) { job, worker in
-            let split = job % splits
-            let (index, b, group, p0) = self.jobs[job / splits]
-            let rowBlocks = (split * perSplit)..<min(blocks, (split + 1) * perSplit)
+        pool.parallelFor(split.items) { item, worker in
+            let (job, rowBlocks) = split.item(item)
+            let (index, b, group, p0) = self.jobs[job]
             guard !rowBlocks.isEmpty else { return }
             let phase = self.phases[index]
             if let band = phase.band {

@@ -36,6 +36,26 @@ public enum PackedGEMM {
         (j >> 4) * k * columns + kk * columns + (j & 15)
     }
 
+    /// Work items for a pool: `jobs` pieces of the columns, each cut into
+    /// ranges of row blocks when there are too few to keep every thread busy.
+    public struct Split {
+        public let items: Int
+        let parts: Int, perPart: Int, blocks: Int
+
+        public init(jobs: Int, blocks: Int, threads: Int) {
+            parts = jobs >= 2 * threads ? 1 : max(1, min(blocks, (2 * threads + jobs - 1) / max(jobs, 1)))
+            perPart = (blocks + parts - 1) / parts
+            self.blocks = blocks
+            items = jobs * parts
+        }
+
+        /// The job of item i and the row blocks it computes (possibly none).
+        public func item(_ i: Int) -> (job: Int, rowBlocks: Range<Int>) {
+            let part = i % parts
+            return (i / parts, min(blocks, part * perPart)..<min(blocks, (part + 1) * perPart))
+        }
+    }
+
     /// Writes value(t) for t in 0..<count to columns j0 + t of one panel
     /// row (the row's first block at `row`), a 16-column block at a time.
     @inline(__always)
