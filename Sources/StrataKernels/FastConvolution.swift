@@ -73,7 +73,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
 
     /// Floats of scratch each worker needs.
     public var scratchFloats: Int {
-        if let band { return inputShape[1] / geometry.groups * band.inputRows * band.width + PackedGEMM.columns }
+        if let band { return inputShape[1] / geometry.groups * band.inputRows * band.width + 64 }
         return depth * panel
     }
 
@@ -220,13 +220,25 @@ public final class ConvolutionKernel: @unchecked Sendable {
                             }
                         }
                     }
-                    // Tiles past the last row read up to 15 floats beyond the band.
-                    (buffer + cg * band.inputRows * width).update(repeating: 0, count: PackedGEMM.columns)
+                    // Tiles past the last row read up to 63 floats beyond the band.
+                    (buffer + cg * band.inputRows * width).update(repeating: 0, count: 64)
                     let rowBase = group * og
                     let target = PackedGEMM.Target(output: output, origin: (b * self.outChannels + rowBase) * pixels,
                                                    rowStride: pixels, map: shuffled)
                     let epilogue = tile.rows(from: rowBase)
                     let weights = a + group * blocks * k * PackedGEMM.rows
+                    if og == 1 {
+                        for r in 0..<rows {
+                            var ox0 = 0
+                            while ox0 < wo {
+                                let start = UnsafeRawPointer(buffer + r * sy * width + ox0)
+                                PackedGEMM.singleRow(k: k, packed: weights, column: (oy0 + r) * wo + ox0, width: min(64, wo - ox0),
+                                                     epilogue: epilogue, target: target) { kk in start + tap[kk] }
+                                ox0 += 64
+                            }
+                        }
+                        return
+                    }
                     for block in rowBlocks {
                         for r in 0..<rows {
                             var ox0 = 0
