@@ -149,20 +149,23 @@ public final class ExecutionPlan: @unchecked Sendable {
                 kernel.run(arena + x, residuals: residuals, output: arena + y, pool: step.parallel ? pool : serial)
             case .reference:
                 var values = [Value?](repeating: nil, count: graph.types.count)
-                for case .add(let v) in node.epilogue { values[v.index] = value(v, ids: ids) }
-                let result = try executor.reference(node, node.inputs.map { value($0, ids: ids) }, values: values, noise: &noise)
+                for case .add(let v) in node.epilogue { values[v.index] = try value(v, ids: ids) }
+                let result = try executor.reference(node, node.inputs.map { try value($0, ids: ids) }, values: values, noise: &noise)
                 guard let y = offsets[node.output.index] else { throw RuntimeError("internal: \(node.path) has no arena slot") }
                 result.tensor.data.withUnsafeBufferPointer { arena.advanced(by: y).update(from: $0.baseAddress!, count: $0.count) }
             }
         }
         var outputs: [String: Value] = [:]
-        for (name, v) in graph.outputs { outputs[name] = value(v, ids: ids) }
+        for (name, v) in graph.outputs { outputs[name] = try value(v, ids: ids) }
         return outputs
     }
 
     /// A copy of a value out of the arena.
-    private func value(_ v: ValueID, ids: [Int: Value]) -> Value {
-        guard let offset = offsets[v.index] else { return ids[v.index] ?? .float(Tensor(zeros: [])) }
+    private func value(_ v: ValueID, ids: [Int: Value]) throws -> Value {
+        guard let offset = offsets[v.index] else {
+            guard let value = ids[v.index] else { throw RuntimeError("internal: %\(v.index) has no arena slot") }
+            return value
+        }
         let shape = graph.type(v).shape.map { $0.constant ?? 0 }
         return .float(Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: arena + offset, count: shape.reduce(1, *)))))
     }
