@@ -14,10 +14,20 @@ public enum Bench {
         public let milliseconds: Double
         public let samplesPerSecond: Double
         public let gflops: Double
+        /// With `--profile`: each step's mean time, slowest first.
+        public let profile: [StepTime]
+    }
+
+    public struct StepTime: Sendable {
+        public let step: Int
+        public let path: String
+        public let summary: String
+        public let milliseconds: Double
+        public let gflops: Double
     }
 
     public static func measure(spec: String, network: String?, batches: [Int], threads: [Int], dims: String?,
-                               minimumSeconds: Double = 1) throws -> [Row] {
+                               profile: Bool = false, minimumSeconds: Double = 1) throws -> [Row] {
         try RunFailure.translating {
             let model = try Pipeline.load(path: spec, network: nil, dims: nil).model
             let graph = try Runner.choose(model, network)
@@ -51,8 +61,19 @@ public enum Bench {
                     }
                     times.sort()
                     let median = times[times.count / 2]
+                    var steps: [StepTime] = []
+                    if profile {
+                        var seconds: [Double] = []
+                        for _ in times { _ = try plan.run(inputs, seed: 0, seconds: &seconds) }
+                        steps = plan.steps.indices.map { i in
+                            let s = seconds[i] / Double(times.count)
+                            let macs = Double(plan.steps[i].node.macs(in: plan.graph).constant ?? 0)
+                            return StepTime(step: i, path: plan.steps[i].node.path, summary: plan.steps[i].summary,
+                                            milliseconds: s * 1000, gflops: s > 0 ? 2 * macs / s / 1e9 : 0)
+                        }.sorted { $0.milliseconds > $1.milliseconds }
+                    }
                     rows.append(Row(batch: batch, threads: t, milliseconds: median * 1000, samplesPerSecond: Double(batch) / median,
-                                    gflops: flops / median / 1e9))
+                                    gflops: flops / median / 1e9, profile: steps))
                 }
             }
             return rows
@@ -63,6 +84,15 @@ public enum Bench {
         var out = "\(model)\nbatch  threads  latency ms  samples/s  GFLOP/s\n"
         for r in rows {
             out += String(format: "%5d  %7d  %10.3f  %9.1f  %7.1f\n", r.batch, r.threads, r.milliseconds, r.samplesPerSecond, r.gflops)
+        }
+        for r in rows where !r.profile.isEmpty {
+            let total = r.profile.reduce(0) { $0 + $1.milliseconds }
+            out += "\nprofile, batch \(r.batch), \(r.threads) thread\(r.threads == 1 ? "" : "s") (mean per run, slowest first)\n"
+            out += "step        ms      %  GFLOP/s  node: kernel\n"
+            for s in r.profile {
+                out += String(format: "%4d  %8.3f  %5.1f  %7.1f  ", s.step, s.milliseconds, 100 * s.milliseconds / max(total, 1e-12), s.gflops)
+                out += "\(s.path): \(s.summary)\n"
+            }
         }
         return out
     }

@@ -29,13 +29,6 @@ public enum PackedGEMM {
         max(1, min(16, 65_536 / (max(k, 1) * columns))) * columns
     }
 
-    /// Where element (kk, column) of a panel of depth k lives: blocks of 16
-    /// columns, each k x 16 contiguous, so the micro-kernel streams memory in order.
-    @inline(__always)
-    public static func offset(k kk: Int, column j: Int, depth k: Int) -> Int {
-        (j >> 4) * k * columns + kk * columns + (j & 15)
-    }
-
     /// One row of C (the first of row block 0) over up to 64 neighbouring
     /// columns, for a layer with a single output channel, where a 6-row tile
     /// would compute five rows for nothing: 8 accumulators, B's 64 values
@@ -83,25 +76,12 @@ public enum PackedGEMM {
         }
     }
 
-    /// Writes value(t) for t in 0..<count to columns j0 + t of one panel
-    /// row (the row's first block at `row`), a 16-column block at a time.
-    @inline(__always)
-    public static func fill(_ row: UnsafeMutablePointer<Float>, from j0: Int, count: Int, depth k: Int, _ value: (Int) -> Float) {
-        var j = j0, t = 0
-        while t < count {
-            let block = row + (j >> 4) * k * columns
-            let n = min(count - t, columns - (j & 15))
-            for i in 0..<n { block[(j & 15) + i] = value(t + i) }
-            j += n
-            t += n
-        }
-    }
-
     /// Where C[row, column] goes. Results are computed at `origin + row *
     /// rowStride + column * columnStride`, or `+ columnOffsets[column]` when
     /// the columns are scattered pixels (a transposed convolution's phase);
     /// a residual is read there. They are stored there too, or at
-    /// `map(position)` when the store moves them (a pixel shuffle).
+    /// `map(position)` when the store moves them (a pixel shuffle). A
+    /// column whose offset is negative (`DirectBand.skip`) is not stored.
     public struct Target {
         public var output: UnsafeMutablePointer<Float>
         public var origin: Int
@@ -224,7 +204,16 @@ public struct TileEpilogue: @unchecked Sendable {
                 if let base, width == 16 {
                     v += UnsafeRawPointer(other + base).loadUnaligned(as: SIMD16<Float>.self)
                 } else {
-                    for j in 0..<width { v[j] += other[position(j)] }
+                    // Gathered through memory: inserting lanes one by one compiles to a slow shuffle each.
+                    var gathered = SIMD16<Float>()
+                    withUnsafeMutableBytes(of: &gathered) { raw in
+                        let g = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+                        for j in 0..<width {
+                            let p = position(j)
+                            if p >= 0 { g[j] = other[p] }
+                        }
+                    }
+                    v += gathered
                 }
             }
         }
@@ -235,20 +224,25 @@ public struct TileEpilogue: @unchecked Sendable {
     func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, row: Int, column: Int, width: Int, _ t: PackedGEMM.Target) {
         let rowStart = t.origin + row * t.rowStride
         let position: (Int) -> Int
+        let contiguous = t.columnOffsets == nil && t.columnStride == 1 && width == 16
         if let offsets = t.columnOffsets {
             position = { j in rowStart + offsets[column + j] }
         } else {
             position = { j in rowStart + (column + j) * t.columnStride }
         }
-        let contiguous = t.columnOffsets == nil && t.columnStride == 1 && width == 16
         let v = apply(SIMD16<Float>(lowHalf: lo, highHalf: hi), row: row, width: width,
                       contiguousAt: contiguous ? position(0) : nil, position: position)
-        if let map = t.map {
-            for j in 0..<width { t.output[map(position(j))] = v[j] }
-        } else if contiguous {
+        if contiguous && t.map == nil {
             UnsafeMutableRawPointer(t.output + position(0)).storeBytes(of: v, as: SIMD16<Float>.self)
-        } else {
-            for j in 0..<width { t.output[position(j)] = v[j] }
+            return
+        }
+        withUnsafeBytes(of: v) { raw in
+            let values = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            for j in 0..<width {
+                let p = position(j)
+                guard p >= 0 else { continue }
+                t.output[t.map.map { $0(p) } ?? p] = values[j]
+            }
         }
     }
 }

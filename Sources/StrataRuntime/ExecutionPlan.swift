@@ -1,3 +1,4 @@
+import Dispatch
 import StrataIR
 import StrataKernels
 
@@ -123,6 +124,17 @@ public final class ExecutionPlan: @unchecked Sendable {
     /// The outputs by name. `seed` drives the noise of `reparameterize`.
     /// Calls must not overlap: the plan owns one arena.
     public func run(_ inputs: [String: Value], seed: UInt64) throws -> [String: Value] {
+        try execute(inputs, seed: seed, seconds: nil)
+    }
+
+    /// `run`, adding each step's wall time to `seconds[step]`: where a
+    /// network spends its time (`strata bench --profile`).
+    public func run(_ inputs: [String: Value], seed: UInt64, seconds: inout [Double]) throws -> [String: Value] {
+        if seconds.count != steps.count { seconds = [Double](repeating: 0, count: steps.count) }
+        return try seconds.withUnsafeMutableBufferPointer { try execute(inputs, seed: seed, seconds: $0.baseAddress) }
+    }
+
+    private func execute(_ inputs: [String: Value], seed: UInt64, seconds: UnsafeMutablePointer<Double>?) throws -> [String: Value] {
         var ids: [Int: Value] = [:]
         for (name, v) in graph.inputs {
             guard let value = inputs[name] else { throw RuntimeError("no value for input '\(name)'") }
@@ -133,8 +145,10 @@ public final class ExecutionPlan: @unchecked Sendable {
             }
         }
         var noise = Random(seed: seed, stream: "reparameterize")
-        for step in steps {
+        for (index, step) in steps.enumerated() {
             let node = step.node
+            let started = seconds == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            defer { seconds?[index] += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
             switch step.kind {
             case .alias:
                 continue

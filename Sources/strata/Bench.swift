@@ -24,6 +24,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Fix the other dims, as in H=64,W=64.", valueName: "NAME=VALUE,..."))
     var dims: String?
 
+    @Flag(help: "Also time each step of the plan: where the time goes, slowest first.")
+    var profile = false
+
     func run() throws {
         func list(_ s: String, _ name: String) throws -> [Int] {
             let values = s.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -31,7 +34,8 @@ struct BenchCommand: ParsableCommand {
             return values
         }
         let rows = try Failures.reporting {
-            try Bench.measure(spec: spec, network: network, batches: try list(batch, "batch"), threads: try list(threads, "threads"), dims: dims)
+            try Bench.measure(spec: spec, network: network, batches: try list(batch, "batch"), threads: try list(threads, "threads"), dims: dims,
+                             profile: profile)
         }
         print(Bench.table(rows, model: spec), terminator: "")
     }

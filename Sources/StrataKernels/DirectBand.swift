@@ -1,0 +1,157 @@
+/// The direct form of a convolution (and of each phase of a transposed
+/// one): a job copies a band of input rows, zero-padded, into its worker's
+/// scratch, and the micro-kernel reads the 16 inputs of tap (c, dy, dx) for
+/// 16 neighbouring outputs straight from there; each input is copied about
+/// once instead of once per tap, as an im2col would.
+///
+/// Strided layers fit the same scheme: each channel's rows and columns are
+/// split by their remainder modulo the stride (sy x sx planes), so the
+/// inputs that neighbouring outputs read are neighbours in one plane.
+/// Output (r, ox) of a band is band column j = r * width + ox; when rows are
+/// narrow (an 8x8 map gives half-empty 16-column tiles) the tiles run
+/// across rows ("flattened") and the few columns that fall past a row's end
+/// are computed but never stored.
+struct DirectBand {
+    /// A tap: input channel, and the padded row and column it reads relative
+    /// to output (0, 0) of the band, in input pixels.
+    struct Tap {
+        var channel: Int, dy: Int, dx: Int
+    }
+
+    /// Output rows per band, and valid columns per output row.
+    let rows: Int
+    let columns: Int
+    /// Padded input rows one output row reads.
+    let reach: Int
+    let stride: (Int, Int)
+    let channels: Int
+    /// Rows and columns of each plane.
+    let planeRows: Int
+    let width: Int
+    /// The input row and column of band position (0, 0); negative in the padding.
+    let top: Int
+    let left: Int
+    let flattened: Bool
+    /// Each tap's byte offset from the output column's position in the band.
+    let taps: [Int]
+    /// Where band column j is stored, relative to the band's first output; `skip` past a row's end.
+    let outputs: [Int]
+    /// How many columns from j on are stored side by side (up to 64): a
+    /// tile within such a run is stored with vector stores.
+    let runs: [Int]
+
+    static let skip = Int.min / 4
+
+    /// `outputRows` x `columns` outputs per image; `place(r, ox)` is where
+    /// output (r, ox) goes relative to output (0, 0). Bands hold about
+    /// 256 KB of input.
+    init(outputRows: Int, columns: Int, channels: Int, stride: (Int, Int), top: Int, left: Int, taps tapList: [Tap],
+         singleRow: Bool, place: (Int, Int) -> Int) {
+        let reachY = (tapList.map(\.dy).max() ?? 0) + 1, reachX = (tapList.map(\.dx).max() ?? 0) + 1
+        let (sy, sx) = stride
+        let width = ((columns - 1) * sx + reachX + sx - 1) / sx
+        // Share of computed columns that are stored, per row or across rows.
+        let tile = Double(singleRow ? 64 : PackedGEMM.columns)
+        let perRow = Double(columns) / ((Double(columns) / tile).rounded(.up) * tile)
+        flattened = Double(columns) / Double(width) > perRow + 0.05
+        let fit = max(1, (65_536 / (channels * width * sx) - reachY) / sy + 1)
+        // Row by row, an image splits into at least four bands so that a batch of one spreads over threads
+        // (it splits by output channels too); flattened, a band needs many rows to fill its tiles.
+        let rows = max(1, min(fit, flattened ? outputRows : (outputRows + 3) / 4))
+        let planeRows = ((rows - 1) * sy + reachY + sy - 1) / sy
+        self.rows = rows
+        self.columns = columns
+        reach = reachY
+        self.stride = stride
+        self.channels = channels
+        self.planeRows = planeRows
+        self.width = width
+        self.top = top
+        self.left = left
+        taps = tapList.map { t in
+            4 * ((((t.channel * sy + t.dy % sy) * sx + t.dx % sx) * planeRows + t.dy / sy) * width + t.dx / sx)
+        }
+        let outputs = (0..<(rows * width)).map { j in j % width < columns ? place(j / width, j % width) : Self.skip }
+        var runs = [Int](repeating: 0, count: outputs.count + 1)
+        for j in outputs.indices.reversed() where outputs[j] != Self.skip {
+            runs[j] = j + 1 < outputs.count && outputs[j + 1] == outputs[j] + 1 ? min(64, runs[j + 1] + 1) : 1
+        }
+        self.outputs = outputs
+        self.runs = runs
+    }
+
+    /// Floats of scratch a band needs, with room for tiles that read past its end.
+    var floats: Int { channels * stride.0 * stride.1 * planeRows * width + width + 64 }
+
+    /// Copies the input rows of the band whose first output row is `y0`
+    /// (`rows` of them) from `plane(c)`, an h x w channel, into `buffer`.
+    func copy(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
+        let (sy, sx) = stride
+        for c in 0..<channels {
+            let source = plane(c)
+            for q in 0..<((rows - 1) * sy + reach) {
+                let iy = y0 * sy + top + q
+                for p in 0..<sx {
+                    let dst = buffer + (((c * sy + q % sy) * sx + p) * planeRows + q / sy) * width
+                    guard iy >= 0 && iy < h else {
+                        dst.update(repeating: 0, count: width)
+                        continue
+                    }
+                    let row = source + iy * w
+                    if sx == 1 {
+                        // Band column t reads input column left + t; lo..<hi are inside the row.
+                        let lo = min(width, max(0, -left)), hi = max(lo, min(width, w - left))
+                        dst.update(repeating: 0, count: lo)
+                        (dst + lo).update(from: row + left + lo, count: hi - lo)
+                        (dst + hi).update(repeating: 0, count: width - hi)
+                    } else {
+                        for t in 0..<width {
+                            let ix = left + t * sx + p
+                            dst[t] = ix >= 0 && ix < w ? row[ix] : 0
+                        }
+                    }
+                }
+            }
+        }
+        (buffer + channels * sy * sx * planeRows * width).update(repeating: 0, count: width + 64)
+    }
+
+    /// C = A x band for the band's `rows` output rows: row blocks
+    /// `rowBlocks` of the packed weights `a` (m rows, depth = taps), tiles
+    /// stored through `epilogue` at `origin` + the band column's output offset.
+    func multiply(rows: Int, buffer: UnsafePointer<Float>, rowBlocks: Range<Int>, m: Int, packed a: UnsafePointer<Float>,
+                  epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int,
+                  map: ((Int) -> Int)?) {
+        let k = taps.count
+        let step = m == 1 ? 64 : PackedGEMM.columns
+        taps.withUnsafeBufferPointer { tapBuffer in
+            outputs.withUnsafeBufferPointer { places in
+                let tap = tapBuffer.baseAddress!
+                let scattered = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride,
+                                                  columnOffsets: places.baseAddress!, map: map)
+                // Flattened, the band's rows are one line of columns.
+                let (lines, length, pitch) = flattened ? (1, rows * width, 0) : (rows, columns, width)
+                for line in 0..<lines {
+                    for ox in Swift.stride(from: 0, to: length, by: step) {
+                        let j = line * pitch + ox, count = min(step, length - ox)
+                        let start = UnsafeRawPointer(buffer + j)
+                        let (target, column) = runs[j] >= count
+                            ? (PackedGEMM.Target(output: output, origin: origin + places[j], rowStride: rowStride, map: map), 0)
+                            : (scattered, j)
+                        if m == 1 {
+                            PackedGEMM.singleRow(k: k, packed: a, column: column, width: count, epilogue: epilogue, target: target) {
+                                start + tap[$0]
+                            }
+                            continue
+                        }
+                        // Each strip of columns is read from L1 by every row block in turn.
+                        for block in rowBlocks {
+                            PackedGEMM.tile(block: block, m: m, k: k, packed: a, column: column, width: count, epilogue: epilogue,
+                                            target: target) { start + tap[$0] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
