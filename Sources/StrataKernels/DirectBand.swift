@@ -87,28 +87,31 @@ struct DirectBand {
     /// (`rows` of them) from `plane(c)`, an h x w channel, into `buffer`.
     func copy(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
         let (sy, sx) = stride
+        let planeSize = planeRows * width
+        // Band column t of phase p reads input column left + t * sx + p; with sx == 1, lo..<hi are inside the row.
+        let lo = min(width, max(0, -left)), hi = max(lo, min(width, w - left))
         for c in 0..<channels {
             let source = plane(c)
             for q in 0..<((rows - 1) * sy + reach) {
                 let iy = y0 * sy + top + q
+                let (phase, index) = sy == 1 ? (0, q) : (q % sy, q / sy)
+                let first = buffer + (c * sy + phase) * sx * planeSize + index * width
+                guard iy >= 0 && iy < h else {
+                    for p in 0..<sx { (first + p * planeSize).update(repeating: 0, count: width) }
+                    continue
+                }
+                let row = source + iy * w
+                if sx == 1 {
+                    first.update(repeating: 0, count: lo)
+                    (first + lo).update(from: row + left + lo, count: hi - lo)
+                    (first + hi).update(repeating: 0, count: width - hi)
+                    continue
+                }
                 for p in 0..<sx {
-                    let dst = buffer + (((c * sy + q % sy) * sx + p) * planeRows + q / sy) * width
-                    guard iy >= 0 && iy < h else {
-                        dst.update(repeating: 0, count: width)
-                        continue
-                    }
-                    let row = source + iy * w
-                    if sx == 1 {
-                        // Band column t reads input column left + t; lo..<hi are inside the row.
-                        let lo = min(width, max(0, -left)), hi = max(lo, min(width, w - left))
-                        dst.update(repeating: 0, count: lo)
-                        (dst + lo).update(from: row + left + lo, count: hi - lo)
-                        (dst + hi).update(repeating: 0, count: width - hi)
-                    } else {
-                        for t in 0..<width {
-                            let ix = left + t * sx + p
-                            dst[t] = ix >= 0 && ix < w ? row[ix] : 0
-                        }
+                    let dst = first + p * planeSize
+                    for t in 0..<width {
+                        let ix = left + t * sx + p
+                        dst[t] = ix >= 0 && ix < w ? row[ix] : 0
                     }
                 }
             }

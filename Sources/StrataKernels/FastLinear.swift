@@ -1,13 +1,15 @@
 /// A linear layer prepared for a number of rows: y[r, o] = x[r, :] . W[o, :]
 /// then the epilogue. Many rows run on the packed GEMM with the weights as A
 /// and the rows, transposed into panels, as B; a few rows (a batch of one)
-/// are matrix-vector products, which read each weight once and waste no
-/// lanes on padding. Tested against `Linear.forward` in FastKernelTests.
+/// are matrix-vector products: the weights, transposed at plan time into
+/// 64-output blocks, are B, each row of x is a one-row A, and the one-row
+/// tile reads each weight once. Tested against `Linear.forward` in FastKernelTests.
 public final class LinearKernel: @unchecked Sendable {
     public let rows: Int
     public let features: Int
     public let outputs: Int
-    let weight: [Float]
+    /// The weights as A (6-row blocks), or for a few rows as B: W^T in
+    /// blocks of 64 outputs, each [features x 64].
     let packed: [Float]
     let epilogue: FusedEpilogue
     let panel: Int
@@ -22,24 +24,30 @@ public final class LinearKernel: @unchecked Sendable {
         panel = PackedGEMM.panelColumns(depth: weight.shape[1])
         var w = weight.data
         if let scale { for o in 0..<weight.shape[0] { for f in 0..<weight.shape[1] { w[o * weight.shape[1] + f] *= scale[o] } } }
-        self.weight = w
-        packed = rows < Self.vectorRows ? [] : w.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: weight.shape[0], k: weight.shape[1]) }
+        if rows < Self.vectorRows {
+            let (o, f) = (weight.shape[0], weight.shape[1])
+            var t = [Float](repeating: 0, count: (o + 63) / 64 * 64 * f)
+            for i in 0..<o { for kk in 0..<f { t[((i / 64) * f + kk) * 64 + i % 64] = w[i * f + kk] } }
+            packed = t
+        } else {
+            packed = w.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: weight.shape[0], k: weight.shape[1]) }
+        }
     }
 
-    public var scratchFloats: Int { rows < Self.vectorRows ? 0 : features * panel }
+    public var scratchFloats: Int { rows < Self.vectorRows ? features * PackedGEMM.rows : features * panel }
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
-        let tile = epilogue.tile(residuals: residuals)
+        pool.reserveScratch(scratchFloats)
         if rows < Self.vectorRows {
-            vector(x, tile: tile, output: output, pool: pool)
+            vector(x, tile: epilogue.tile(residuals: residuals, alongColumns: true), output: output, pool: pool)
             return
         }
+        let tile = epilogue.tile(residuals: residuals)
         let (f, o) = (features, outputs)
         let panels = (rows + panel - 1) / panel
         let blocks = (o + PackedGEMM.rows - 1) / PackedGEMM.rows
         let split = PackedGEMM.Split(jobs: panels, blocks: blocks, threads: pool.threads)
-        pool.reserveScratch(scratchFloats)
         packed.withUnsafeBufferPointer { packedWeights in
             let a = packedWeights.baseAddress!
             pool.parallelFor(split.items) { item, worker in
@@ -64,36 +72,20 @@ public final class LinearKernel: @unchecked Sendable {
         }
     }
 
-    /// y[r, :] for a few rows: 16 outputs per job, each a dot product over
-    /// the features in 16 lanes.
+    /// y[r, :] for a few rows, 64 outputs per job.
     private func vector(_ x: UnsafePointer<Float>, tile: TileEpilogue, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let (f, o) = (features, outputs)
-        let chunks = (o + 15) / 16
-        weight.withUnsafeBufferPointer { ws in
+        let chunks = (o + 63) / 64
+        packed.withUnsafeBufferPointer { ws in
             let w = ws.baseAddress!
-            pool.parallelFor(rows * chunks) { job, _ in
-                let r = job / chunks, o0 = (job % chunks) * 16, width = min(16, o - o0)
-                let xr = x + r * f
-                var result = SIMD16<Float>()
-                for i in 0..<width {
-                    let wr = w + (o0 + i) * f
-                    var acc = SIMD16<Float>()
-                    var kk = 0
-                    while kk + 16 <= f {
-                        acc.addProduct(UnsafeRawPointer(wr + kk).loadUnaligned(as: SIMD16<Float>.self),
-                                       UnsafeRawPointer(xr + kk).loadUnaligned(as: SIMD16<Float>.self))
-                        kk += 16
-                    }
-                    var sum = acc.sum()
-                    while kk < f { sum += wr[kk] * xr[kk]; kk += 1 }
-                    result[i] = sum
-                }
-                // Lane i is output o0 + i: apply the epilogue one output (one row of C) at a time.
-                for i in 0..<width {
-                    let position = r * o + o0 + i
-                    let v = tile.apply(SIMD16<Float>(repeating: result[i]), row: o0 + i, width: 1, contiguousAt: nil) { _ in position }
-                    output[r * o + o0 + i] = v[0]
-                }
+            pool.parallelFor(rows * chunks) { job, worker in
+                let r = job / chunks, chunk = job % chunks
+                // Row r of x as a one-row A: the tile reads its value for depth kk at kk * 6.
+                let a = pool.scratch(worker)
+                for kk in 0..<f { a[kk * PackedGEMM.rows] = x[r * f + kk] }
+                let b = UnsafeRawPointer(w + chunk * f * 64)
+                PackedGEMM.singleRow(k: f, packed: a, column: chunk * 64, width: min(64, o - chunk * 64), epilogue: tile,
+                                     target: PackedGEMM.Target(output: output, origin: r * o, rowStride: 0)) { b + $0 * 256 }
             }
         }
     }

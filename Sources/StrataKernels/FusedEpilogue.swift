@@ -18,9 +18,10 @@ public final class FusedEpilogue: @unchecked Sendable {
     private let owned: [UnsafeMutableBufferPointer<Float>]
 
     public init(steps: [Step] = []) {
+        // Padded with 16 zeros: a tile whose channels run along its columns reads 16 from its first.
         func owned(_ a: [Float]) -> UnsafeMutableBufferPointer<Float> {
-            let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(a.count, 1))
-            _ = p.initialize(from: a)
+            let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: a.count + 16)
+            _ = p.initialize(from: a + [Float](repeating: 0, count: 16))
             return p
         }
         self.steps = steps
@@ -37,7 +38,7 @@ public final class FusedEpilogue: @unchecked Sendable {
     }
 
     /// The epilogue for one call; residuals are laid out as the kernel computes its output.
-    public func tile(residuals: [UnsafePointer<Float>]) -> TileEpilogue {
+    public func tile(residuals: [UnsafePointer<Float>], alongColumns: Bool = false) -> TileEpilogue {
         var next = owned.makeIterator()
         func values() -> UnsafePointer<Float> { UnsafePointer(next.next()!.baseAddress!) }
         return TileEpilogue(steps: steps.compactMap { s in
@@ -49,7 +50,7 @@ public final class FusedEpilogue: @unchecked Sendable {
             case .multiply(let f): return .multiply(f)
             case .residual(let i): return .add(residuals[i])
             }
-        })
+        }, alongColumns: alongColumns)
     }
 }
 

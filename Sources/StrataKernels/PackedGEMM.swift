@@ -170,9 +170,14 @@ public struct TileEpilogue: @unchecked Sendable {
     }
 
     public var steps: [Step]
+    /// Output channels run along the columns of C instead of its rows (a
+    /// matrix-vector product with the weights as B): per-channel values are
+    /// then read 16 at a time, from the tile's first column on.
+    public var alongColumns: Bool
 
-    public init(steps: [Step] = []) {
+    public init(steps: [Step] = [], alongColumns: Bool = false) {
         self.steps = steps
+        self.alongColumns = alongColumns
     }
 
     /// The epilogue of the block of rows starting at `row`: per-row values start there.
@@ -190,15 +195,19 @@ public struct TileEpilogue: @unchecked Sendable {
     /// Applies the epilogue to 16 values of one row (fewer are used when
     /// `width` < 16); value j sits at computed position `position(j)`.
     @inline(__always)
-    public func apply(_ value: SIMD16<Float>, row: Int, width: Int, contiguousAt base: Int?,
+    public func apply(_ value: SIMD16<Float>, row: Int, column: Int = 0, width: Int, contiguousAt base: Int?,
                       position: (Int) -> Int) -> SIMD16<Float> {
         var v = value
+        // The per-channel values of this row, or of these 16 columns (FusedEpilogue pads its arrays for that).
+        func channel(_ values: UnsafePointer<Float>) -> SIMD16<Float> {
+            alongColumns ? UnsafeRawPointer(values + column).loadUnaligned(as: SIMD16<Float>.self) : SIMD16(repeating: values[row])
+        }
         for step in steps {
             switch step {
             case .function(let f): v = f.apply(v)
-            case .channelScale(let s): v *= s[row]
-            case .channelShift(let s): v += s[row]
-            case .prelu(let slopes): v = pointwiseMax(v, SIMD16<Float>()) + slopes[row] * pointwiseMin(v, SIMD16<Float>())
+            case .channelScale(let s): v *= channel(s)
+            case .channelShift(let s): v += channel(s)
+            case .prelu(let slopes): v = pointwiseMax(v, SIMD16<Float>()) + channel(slopes) * pointwiseMin(v, SIMD16<Float>())
             case .multiply(let f): v *= f
             case .add(let other):
                 if let base, width == 16 {
@@ -230,7 +239,7 @@ public struct TileEpilogue: @unchecked Sendable {
         } else {
             position = { j in rowStart + (column + j) * t.columnStride }
         }
-        let v = apply(SIMD16<Float>(lowHalf: lo, highHalf: hi), row: row, width: width,
+        let v = apply(SIMD16<Float>(lowHalf: lo, highHalf: hi), row: row, column: column, width: width,
                       contiguousAt: contiguous ? position(0) : nil, position: position)
         if contiguous && t.map == nil {
             UnsafeMutableRawPointer(t.output + position(0)).storeBytes(of: v, as: SIMD16<Float>.self)
