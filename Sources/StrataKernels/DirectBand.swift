@@ -132,15 +132,17 @@ struct DirectBand {
                 let tap = tapBuffer.baseAddress!
                 let scattered = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride,
                                                   columnOffsets: places.baseAddress!, map: map)
+                // Built once, moved per strip.
+                var run = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride, map: map)
                 // Flattened, the band's rows are one line of columns.
                 let (lines, length, pitch) = flattened ? (1, rows * width, 0) : (rows, columns, width)
                 for line in 0..<lines {
                     for ox in Swift.stride(from: 0, to: length, by: step) {
                         let j = line * pitch + ox, count = min(step, length - ox)
                         let start = UnsafeRawPointer(buffer + j)
-                        let (target, column) = runs[j] >= count
-                            ? (PackedGEMM.Target(output: output, origin: origin + places[j], rowStride: rowStride, map: map), 0)
-                            : (scattered, j)
+                        let contiguous = runs[j] >= count
+                        run.origin = origin + places[j]
+                        let target = contiguous ? run : scattered, column = contiguous ? 0 : j
                         if m == 1 {
                             PackedGEMM.singleRow(k: k, packed: a, column: column, width: count, epilogue: epilogue, target: target) {
                                 start + tap[$0]

@@ -232,12 +232,11 @@ public struct TileEpilogue: @unchecked Sendable {
     @inline(__always)
     func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, row: Int, column: Int, width: Int, _ t: PackedGEMM.Target) {
         let rowStart = t.origin + row * t.rowStride
-        let position: (Int) -> Int
         let contiguous = t.columnOffsets == nil && t.columnStride == 1 && width == 16
-        if let offsets = t.columnOffsets {
-            position = { j in rowStart + offsets[column + j] }
-        } else {
-            position = { j in rowStart + (column + j) * t.columnStride }
+        // A local function, not a closure value: a closure picked by a branch is boxed on the heap per call.
+        func position(_ j: Int) -> Int {
+            if let offsets = t.columnOffsets { return rowStart + offsets[column + j] }
+            return rowStart + (column + j) * t.columnStride
         }
         let v = apply(SIMD16<Float>(lowHalf: lo, highHalf: hi), row: row, column: column, width: width,
                       contiguousAt: contiguous ? position(0) : nil, position: position)
