@@ -121,10 +121,11 @@ struct DirectBand {
 
     /// C = A x band for the band's `rows` output rows: row blocks
     /// `rowBlocks` of the packed weights `a` (m rows, depth = taps), tiles
-    /// stored through `epilogue` at `origin` + the band column's output offset.
+    /// stored through `epilogue` at `origin` + the band column's output
+    /// offset, or moved by `map`, a pixel shuffle by `shuffle`.
     func multiply(rows: Int, buffer: UnsafePointer<Float>, rowBlocks: Range<Int>, m: Int, packed a: UnsafePointer<Float>,
                   epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int,
-                  map: ((Int) -> Int)?) {
+                  map: ((Int) -> Int)? = nil, shuffle: Int = 1) {
         let k = taps.count
         let step = m == 1 ? 64 : PackedGEMM.columns
         taps.withUnsafeBufferPointer { tapBuffer in
@@ -134,6 +135,7 @@ struct DirectBand {
                                                   columnOffsets: places.baseAddress!, map: map)
                 // Built once, moved per strip.
                 var run = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride, map: map)
+                (run.mapRow, run.mapStride) = (columns, shuffle)
                 // Flattened, the band's rows are one line of columns.
                 let (lines, length, pitch) = flattened ? (1, rows * width, 0) : (rows, columns, width)
                 for line in 0..<lines {

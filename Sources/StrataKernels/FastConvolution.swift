@@ -65,11 +65,12 @@ public final class ConvolutionKernel: @unchecked Sendable {
         // Too few bands to keep every thread busy: split the rows of C too.
         let split = PackedGEMM.Split(jobs: n * groups * bands, blocks: blocks, threads: pool.threads)
         let tile = epilogue.tile(residuals: residuals)
+        let o = outChannels
         let shuffled: ((Int) -> Int)? = r == 1 ? nil : { position in
             // position = (b * O + oc) * pixels + p in the unshuffled output.
-            let p = position % pixels, oc = (position / pixels) % self.outChannels, b = position / (pixels * self.outChannels)
+            let p = position % pixels, oc = (position / pixels) % o, b = position / (pixels * o)
             let cc = oc / (r * r), i = (oc / r) % r, j = oc % r
-            return ((b * (self.outChannels / (r * r)) + cc) * ho * r + (p / wo) * r + i) * wo * r + (p % wo) * r + j
+            return ((b * (o / (r * r)) + cc) * ho * r + (p / wo) * r + i) * wo * r + (p % wo) * r + j
         }
         pool.reserveScratch(scratchFloats)
         packed.withUnsafeBufferPointer { packedWeights in
@@ -85,7 +86,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
                 self.band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks, m: og,
                                    packed: a + group * blocks * k * PackedGEMM.rows, epilogue: tile.rows(from: rowBase),
                                    output: output, origin: (b * self.outChannels + rowBase) * pixels + oy0 * wo,
-                                   rowStride: pixels, map: shuffled)
+                                   rowStride: pixels, map: shuffled, shuffle: r)
             }
         }
     }

@@ -117,7 +117,7 @@ public final class TransposedKernel: @unchecked Sendable {
                 band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks, m: og,
                               packed: a.baseAddress! + group * blocks * k * PackedGEMM.rows, epilogue: tile.rows(from: group * og),
                               output: output, origin: (b * self.outChannels + group * og) * ho * wo + phase.origin + y0 * phase.pitch,
-                              rowStride: ho * wo, map: nil)
+                              rowStride: ho * wo)
             }
         }
     }

@@ -80,8 +80,10 @@ public enum PackedGEMM {
     /// rowStride + column * columnStride`, or `+ columnOffsets[column]` when
     /// the columns are scattered pixels (a transposed convolution's phase);
     /// a residual is read there. They are stored there too, or at
-    /// `map(position)` when the store moves them (a pixel shuffle). A
-    /// column whose offset is negative (`DirectBand.skip`) is not stored.
+    /// `map(position)` when the store moves them (a pixel shuffle): within
+    /// a run of `mapRow` positions (an output row), neighbours land
+    /// `mapStride` apart. A column whose offset is negative
+    /// (`DirectBand.skip`) is not stored.
     public struct Target {
         public var output: UnsafeMutablePointer<Float>
         public var origin: Int
@@ -89,6 +91,7 @@ public enum PackedGEMM {
         public var columnStride: Int
         public var columnOffsets: UnsafePointer<Int>?
         public var map: ((Int) -> Int)?
+        public var mapRow = 1, mapStride = 1
 
         public init(output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int, columnStride: Int = 1,
                     columnOffsets: UnsafePointer<Int>? = nil, map: ((Int) -> Int)? = nil) {
@@ -246,6 +249,12 @@ public struct TileEpilogue: @unchecked Sendable {
         }
         withUnsafeBytes(of: v) { raw in
             let values = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            if contiguous, let map = t.map, position(0) % t.mapRow + 15 < t.mapRow {
+                // One map for the 16: they stay in one row, mapStride apart.
+                let base = t.output + map(position(0))
+                for j in 0..<16 { base[j * t.mapStride] = values[j] }
+                return
+            }
             for j in 0..<width {
                 let p = position(j)
                 guard p >= 0 else { continue }
