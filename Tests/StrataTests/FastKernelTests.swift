@@ -68,24 +68,28 @@ import Testing
         }
     }
 
+    /// Every epilogue step with a pixel shuffle, on a narrow map (tiles across rows) and a wide one (tiles within rows).
     @Test func epiloguesMatchTheOpsTheyReplace() {
         var rng = Random(seed: 3)
         let pool = ThreadPool(threads: 2)
-        let x = Self.random([2, 4, 6, 6], &rng), weight = Self.random([8, 4, 3, 3], &rng), residual = Self.random([2, 8, 6, 6], &rng)
-        let scale = Self.random([8], &rng), shift = Self.random([8], &rng), slopes = Self.random([8], &rng)
-        let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
-        var expected = Convolution.forward(x, weight: weight, bias: nil, g)
-        for i in 0..<expected.count { expected.data[i] = expected.data[i] * scale.data[(i / 36) % 8] + shift.data[(i / 36) % 8] }
-        expected = Activation.prelu(expected, weight: slopes)
-        expected = Elementwise.sum([Elementwise.scale(expected, by: 0.5), residual])
-        for i in 0..<expected.count { expected.data[i] = expected.data[i] * slopes.data[(i / 36) % 8] + shift.data[(i / 36) % 8] }
-        expected = Activation.tanh.forward(expected)
-        expected = Layout.pixelShuffle(expected, factor: 2)
-        let epilogue = FusedEpilogue(steps: [.channelShift(shift.data), .prelu(slopes.data), .multiply(0.5), .residual(0),
-                                             .channelScale(slopes.data), .channelShift(shift.data), .function(.tanh)])
-        let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, scale: scale.data, epilogue: epilogue, shuffle: 2)
-        let fast = Self.run(kernel, x, residuals: [residual], shape: kernel.outputShape, pool: pool)
-        #expect(Self.error(fast, expected) < 1e-5, "\(Self.error(fast, expected))")
+        for (h, w) in [(6, 6), (5, 37)] {
+            let x = Self.random([2, 4, h, w], &rng), weight = Self.random([8, 4, 3, 3], &rng), residual = Self.random([2, 8, h, w], &rng)
+            let scale = Self.random([8], &rng), shift = Self.random([8], &rng), slopes = Self.random([8], &rng)
+            let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
+            var expected = Convolution.forward(x, weight: weight, bias: nil, g)
+            let plane = h * w
+            for i in 0..<expected.count { expected.data[i] = expected.data[i] * scale.data[(i / plane) % 8] + shift.data[(i / plane) % 8] }
+            expected = Activation.prelu(expected, weight: slopes)
+            expected = Elementwise.sum([Elementwise.scale(expected, by: 0.5), residual])
+            for i in 0..<expected.count { expected.data[i] = expected.data[i] * slopes.data[(i / plane) % 8] + shift.data[(i / plane) % 8] }
+            expected = Activation.tanh.forward(expected)
+            expected = Layout.pixelShuffle(expected, factor: 2)
+            let epilogue = FusedEpilogue(steps: [.channelShift(shift.data), .prelu(slopes.data), .multiply(0.5), .residual(0),
+                                                 .channelScale(slopes.data), .channelShift(shift.data), .function(.tanh)])
+            let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, scale: scale.data, epilogue: epilogue, shuffle: 2)
+            let fast = Self.run(kernel, x, residuals: [residual], shape: kernel.outputShape, pool: pool)
+            #expect(Self.error(fast, expected) < 1e-5, "\(h)x\(w): \(Self.error(fast, expected))")
+        }
     }
 
     @Test func linearMatchesReference() {
