@@ -51,6 +51,12 @@ public enum Runner {
             throw UsageError("no value for input \(missing.map { "'\($0)'" }.joined(separator: ", ")) of \(graph.name): give --input \(missing[0])=FILE.npy (or FILE.png, normal, uniform, zeros)")
         }
 
+        // Checked before the network runs, which can take seconds.
+        for argument in r.outputs {
+            let name = try split(argument, what: "--output", example: "y=out.npy").0
+            if !graph.outputs.contains(where: { $0.name == name }) { throw unknownOutput(name, graph) }
+        }
+
         let binding = try DimBinder.bind(graph, scope: model.scope, inputs: values.mapValues(\.shape))
         if let dims {
             for (name, v) in dims.values where model.scope.names.contains(name) {
@@ -78,7 +84,7 @@ public enum Runner {
         for argument in requests {
             let (name, destination) = try split(argument, what: "--output", example: "y=out.npy")
             guard let value = results[name], let v = concrete.outputs.first(where: { $0.name == name })?.value else {
-                throw UsageError("--output names '\(name)', which is not an output of \(graph.name); its outputs: \(concrete.outputs.map(\.name).joined(separator: ", "))")
+                throw unknownOutput(name, graph)
             }
             let producer = concrete.nodes.first { $0.output == v }
             if destination == "-" {
@@ -122,6 +128,10 @@ public enum Runner {
             throw UsageError("\(model.name) has \(model.networks.count) networks (\(model.networks.map(\.name).joined(separator: ", "))); choose one with --network")
         }
         return only
+    }
+
+    static func unknownOutput(_ name: String, _ graph: Graph) -> UsageError {
+        UsageError("--output names '\(name)', which is not an output of \(graph.name); its outputs: \(graph.outputs.map(\.name).joined(separator: ", "))")
     }
 
     static func split(_ argument: String, what: String, example: String) throws -> (String, String) {

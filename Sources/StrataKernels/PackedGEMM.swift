@@ -177,6 +177,8 @@ public struct TileEpilogue: @unchecked Sendable {
     /// matrix-vector product with the weights as B): per-channel values are
     /// then read 16 at a time, from the tile's first column on.
     public var alongColumns: Bool
+    /// The row of C that tile row 0 is, for per-row values (moved, not copied, per job).
+    var firstRow = 0
 
     public init(steps: [Step] = [], alongColumns: Bool = false) {
         self.steps = steps
@@ -185,14 +187,9 @@ public struct TileEpilogue: @unchecked Sendable {
 
     /// The epilogue of the block of rows starting at `row`: per-row values start there.
     public func rows(from row: Int) -> TileEpilogue {
-        TileEpilogue(steps: steps.map { s in
-            switch s {
-            case .prelu(let p): return .prelu(p + row)
-            case .channelScale(let p): return .channelScale(p + row)
-            case .channelShift(let p): return .channelShift(p + row)
-            default: return s
-            }
-        })
+        var e = self
+        e.firstRow += row
+        return e
     }
 
     /// Applies the epilogue to 16 values of one row (fewer are used when
@@ -203,7 +200,7 @@ public struct TileEpilogue: @unchecked Sendable {
         var v = value
         // The per-channel values of this row, or of these 16 columns (FusedEpilogue pads its arrays for that).
         func channel(_ values: UnsafePointer<Float>) -> SIMD16<Float> {
-            alongColumns ? UnsafeRawPointer(values + column).loadUnaligned(as: SIMD16<Float>.self) : SIMD16(repeating: values[row])
+            alongColumns ? UnsafeRawPointer(values + column).loadUnaligned(as: SIMD16<Float>.self) : SIMD16(repeating: values[firstRow + row])
         }
         for step in steps {
             switch step {

@@ -3,7 +3,7 @@ import StrataDriver
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a network of a spec on the reference runtime.",
+        abstract: "Run a network of a spec on its execution plan (--reference: on the reference kernels).",
         discussion: """
             SOURCE: FILE.npy | FILE.png[:range=A,B] | normal | uniform | zeros (the last three need --dims). \
             DEST: FILE.npy | FILE.png (one image, or a grid for a batch) | - (a short print; the top-5 for a classifier). \

@@ -78,6 +78,28 @@ extension CLITests {
         #expect(try run(Repo.strataBinary, ["bench", "Specs/srcnn.yaml"]).status == 2, "H and W must be fixed")
     }
 
+    /// A wrong `--output` name is reported before anything loads or runs (here, before the missing weights file).
+    @Test func runChecksOutputNamesFirst() throws {
+        let r = try run(Repo.strataBinary, ["run", "Specs/lenet5.yaml", "--input", "image=zeros", "--dims", "N=1",
+                                            "--weights", "/no/such/weights.safetensors", "--output", "probs=-"])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("--output names 'probs', which is not an output of lenet5"), "\(r.stderr)")
+    }
+
+    /// `--profile`: one line per step of the plan, slowest first, shares adding up to the whole.
+    @Test func benchProfileTimesEveryStep() throws {
+        let r = try run(Repo.strataBinary, ["bench", "Specs/lenet5.yaml", "--profile"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let plan = try run(Repo.strataBinary, ["compile", "Specs/lenet5.yaml", "--emit", "plan", "--dims", "N=1"])
+        let steps = plan.stdout.split(separator: "\n").filter { $0.range(of: #"^\s+\d+  "#, options: .regularExpression) != nil }
+        let lines = r.stdout.components(separatedBy: "node: kernel\n").last?.split(separator: "\n") ?? []
+        #expect(!steps.isEmpty && lines.count == steps.count, "\(r.stdout)")
+        let fields = lines.map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        let times = fields.compactMap { Double($0[1]) }, shares = fields.compactMap { Double($0[2]) }
+        #expect(times == times.sorted(by: >))
+        #expect(abs(shares.reduce(0, +) - 100) < 1, "\(shares)")
+    }
+
     @Test func rewriteLimitBisects() throws {
         let full = try run(Repo.strataBinary, ["compile", "Specs/lenet5.yaml", "--emit", "optimized"])
         let two = try run(Repo.strataBinary, ["compile", "Specs/lenet5.yaml", "--emit", "optimized", "--rewrite-limit", "2"])
