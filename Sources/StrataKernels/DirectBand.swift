@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The direct form of a convolution (and of each phase of a transposed
 /// one): a job copies a band of input rows, zero-padded, into its worker's
 /// scratch, and the micro-kernel reads the 16 inputs of tap (c, dy, dx) for
@@ -39,14 +41,22 @@ struct DirectBand {
     /// How many columns from j on are stored side by side (up to 64): a
     /// tile within such a run is stored with vector stores.
     let runs: [Int]
+    /// Depth per slice: a strip of 16 columns reads its inputs for one
+    /// slice (about 16 KB) from L1 while every row block of the weights
+    /// streams past, and carries its partial sums to the next slice. A
+    /// whole 3x3 layer of 64 channels would be twice L1.
+    let slice: Int
+    /// Rows of C.
+    let m: Int
 
     static let skip = Int.min / 4
 
-    /// `outputRows` x `columns` outputs per image; `place(r, ox)` is where
-    /// output (r, ox) goes relative to output (0, 0). Bands hold about
-    /// 256 KB of input.
+    /// `outputRows` x `columns` outputs per image for `m` output channels;
+    /// `place(r, ox)` is where output (r, ox) goes relative to output
+    /// (0, 0). Bands hold about 256 KB of input. Taps come channel by channel.
     init(outputRows: Int, columns: Int, channels: Int, stride: (Int, Int), top: Int, left: Int, taps tapList: [Tap],
-         singleRow: Bool, place: (Int, Int) -> Int) {
+         m: Int, place: (Int, Int) -> Int) {
+        let singleRow = m == 1
         let reachY = (tapList.map(\.dy).max() ?? 0) + 1, reachX = (tapList.map(\.dx).max() ?? 0) + 1
         let (sy, sx) = stride
         let width = ((columns - 1) * sx + reachX + sx - 1) / sx
@@ -78,10 +88,16 @@ struct DirectBand {
         }
         self.outputs = outputs
         self.runs = runs
+        self.m = m
+        let perChannel = max(1, tapList.count / channels)
+        // A single row of C has no row blocks to share a strip with.
+        slice = singleRow || tapList.count <= 256 ? max(1, tapList.count) : max(1, 192 / perChannel) * perChannel
     }
 
-    /// Floats of scratch a band needs, with room for tiles that read past its end.
-    var floats: Int { channels * stride.0 * stride.1 * planeRows * width + width + 64 }
+    /// Floats of the band's input, with room for tiles that read past its end.
+    var bandFloats: Int { channels * stride.0 * stride.1 * planeRows * width + width + 64 }
+    /// Floats of scratch a band needs: its input, then the partial sums of a strip's tiles.
+    var floats: Int { bandFloats + (slice < taps.count ? (m + PackedGEMM.rows - 1) / PackedGEMM.rows * PackedGEMM.carried : 0) }
 
     /// Copies the input rows of the band whose first output row is `y0`
     /// (`rows` of them) from `plane(c)`, an h x w channel, into `buffer`.
@@ -122,20 +138,21 @@ struct DirectBand {
     /// C = A x band for the band's `rows` output rows: row blocks
     /// `rowBlocks` of the packed weights `a` (m rows, depth = taps), tiles
     /// stored through `epilogue` at `origin` + the band column's output
-    /// offset, or moved by `map`, a pixel shuffle by `shuffle`.
-    func multiply(rows: Int, buffer: UnsafePointer<Float>, rowBlocks: Range<Int>, m: Int, packed a: UnsafePointer<Float>,
+    /// offset, or moved by `shuffle`.
+    func multiply(rows: Int, buffer: UnsafeMutablePointer<Float>, rowBlocks: Range<Int>, packed a: UnsafePointer<Float>,
                   epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int,
-                  map: ((Int) -> Int)? = nil, shuffle: Int = 1) {
+                  shuffle: PackedGEMM.PixelShuffle? = nil) {
         let k = taps.count
         let step = m == 1 ? 64 : PackedGEMM.columns
+        let carry = buffer + bandFloats
+        let residual = epilogue.residual
         taps.withUnsafeBufferPointer { tapBuffer in
             outputs.withUnsafeBufferPointer { places in
                 let tap = tapBuffer.baseAddress!
                 let scattered = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride,
-                                                  columnOffsets: places.baseAddress!, map: map)
+                                                  columnOffsets: places.baseAddress!, shuffle: shuffle)
                 // Built once, moved per strip.
-                var run = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride, map: map)
-                (run.mapRow, run.mapStride) = (columns, shuffle)
+                var run = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride, shuffle: shuffle)
                 // Flattened, the band's rows are one line of columns.
                 let (lines, length, pitch) = flattened ? (1, rows * width, 0) : (rows, columns, width)
                 for line in 0..<lines {
@@ -145,16 +162,31 @@ struct DirectBand {
                         let contiguous = runs[j] >= count
                         run.origin = origin + places[j]
                         let target = contiguous ? run : scattered, column = contiguous ? 0 : j
+                        if m > 1 && places[j] >= 0 {
+                            // Lines the strip's tiles store to and add from, one per output channel, fetched
+                            // while it computes: too many streams for the hardware prefetcher to follow.
+                            let from = rowBlocks.lowerBound * PackedGEMM.rows, to = min(m, rowBlocks.upperBound * PackedGEMM.rows)
+                            for row in from..<to {
+                                let position = origin + row * rowStride + places[j]
+                                strata_prefetch_write(output + (shuffle.map { $0(position) } ?? position))
+                                if let residual { strata_prefetch_read(residual + position) }
+                            }
+                        }
                         if m == 1 {
                             PackedGEMM.singleRow(k: k, packed: a, column: column, width: count, epilogue: epilogue, target: target) {
                                 start + tap[$0]
                             }
                             continue
                         }
-                        // Each strip of columns is read from L1 by every row block in turn.
-                        for block in rowBlocks {
-                            PackedGEMM.tile(block: block, m: m, k: k, packed: a, column: column, width: count, epilogue: epilogue,
-                                            target: target) { start + tap[$0] }
+                        // Each slice of a strip of columns is read from L1 by every row block in turn.
+                        // At least once: a phase without taps still stores its epilogue (a bias).
+                        for depth in Swift.stride(from: 0, to: max(k, 1), by: slice) {
+                            for block in rowBlocks {
+                                PackedGEMM.tile(block: block, m: m, k: k, depth: depth..<min(k, depth + slice),
+                                                carry: carry + (block - rowBlocks.lowerBound) * PackedGEMM.carried,
+                                                packed: a, column: column, width: count, epilogue: epilogue,
+                                                target: target) { start + tap[$0] }
+                            }
                         }
                     }
                 }

@@ -37,7 +37,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
             }
         }
         band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
-                          taps: taps, singleRow: og == 1) { r, ox in r * wo + ox }
+                          taps: taps, m: og) { r, ox in r * wo + ox }
         packed = weight.data.withUnsafeBufferPointer { ws in
             (0..<g.groups).flatMap { group in
                 PackedGEMM.pack(ws.baseAddress! + group * og * k, m: og, k: k,
@@ -65,13 +65,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
         // Too few bands to keep every thread busy: split the rows of C too.
         let split = PackedGEMM.Split(jobs: n * groups * bands, blocks: blocks, threads: pool.threads)
         let tile = epilogue.tile(residuals: residuals)
-        let o = outChannels
-        let shuffled: ((Int) -> Int)? = r == 1 ? nil : { position in
-            // position = (b * O + oc) * pixels + p in the unshuffled output.
-            let p = position % pixels, oc = (position / pixels) % o, b = position / (pixels * o)
-            let cc = oc / (r * r), i = (oc / r) % r, j = oc % r
-            return ((b * (o / (r * r)) + cc) * ho * r + (p / wo) * r + i) * wo * r + (p % wo) * r + j
-        }
+        let shuffled = r == 1 ? nil : PackedGEMM.PixelShuffle(factor: r, channels: outChannels, height: ho, width: wo)
         pool.reserveScratch(scratchFloats)
         packed.withUnsafeBufferPointer { packedWeights in
             let a = packedWeights.baseAddress!
@@ -83,10 +77,10 @@ public final class ConvolutionKernel: @unchecked Sendable {
                 let buffer = pool.scratch(worker)
                 self.band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + ((b * c + group * cg + $0) * h * w) }, into: buffer)
                 let rowBase = group * og
-                self.band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks, m: og,
+                self.band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks,
                                    packed: a + group * blocks * k * PackedGEMM.rows, epilogue: tile.rows(from: rowBase),
                                    output: output, origin: (b * self.outChannels + rowBase) * pixels + oy0 * wo,
-                                   rowStride: pixels, map: shuffled, shuffle: r)
+                                   rowStride: pixels, shuffle: shuffled)
             }
         }
     }

@@ -81,7 +81,7 @@ public final class TransposedKernel: @unchecked Sendable {
                     for t in cy { for u in cx { taps.append(DirectBand.Tap(channel: ic, dy: t - top, dx: u - left)) } }
                 }
                 let band = DirectBand(outputRows: ys.count, columns: xs.count, channels: cg, stride: (1, 1), top: top, left: left,
-                                      taps: taps, singleRow: og == 1) { r, x in r * stride.0 * wo + xs[x] - xs[0] }
+                                      taps: taps, m: og) { r, x in r * stride.0 * wo + xs[x] - xs[0] }
                 for b in 0..<n {
                     for g in 0..<groups {
                         for y0 in Swift.stride(from: 0, to: ys.count, by: band.rows) { jobs.append((phases.count, b, g, y0)) }
@@ -114,7 +114,7 @@ public final class TransposedKernel: @unchecked Sendable {
             let buffer = pool.scratch(worker)
             band.copy(y0: y0, rows: rows, h: h, w: w, plane: { x + (b * c + group * cg + $0) * h * w }, into: buffer)
             phase.packed.withUnsafeBufferPointer { a in
-                band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks, m: og,
+                band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks,
                               packed: a.baseAddress! + group * blocks * k * PackedGEMM.rows, epilogue: tile.rows(from: group * og),
                               output: output, origin: (b * self.outChannels + group * og) * ho * wo + phase.origin + y0 * phase.pitch,
                               rowStride: ho * wo)

@@ -79,28 +79,45 @@ public enum PackedGEMM {
     /// Where C[row, column] goes. Results are computed at `origin + row *
     /// rowStride + column * columnStride`, or `+ columnOffsets[column]` when
     /// the columns are scattered pixels (a transposed convolution's phase);
-    /// a residual is read there. They are stored there too, or at
-    /// `map(position)` when the store moves them (a pixel shuffle): within
-    /// a run of `mapRow` positions (an output row), neighbours land
-    /// `mapStride` apart. A column whose offset is negative
-    /// (`DirectBand.skip`) is not stored.
+    /// a residual is read there. They are stored there too, or where
+    /// `shuffle` moves them. A column whose offset is negative
+    /// (`DirectBand.skip`) is not stored. Plain values only: a tile copies
+    /// its target, and a closure here would be retained and released per tile.
     public struct Target {
         public var output: UnsafeMutablePointer<Float>
         public var origin: Int
         public var rowStride: Int
         public var columnStride: Int
         public var columnOffsets: UnsafePointer<Int>?
-        public var map: ((Int) -> Int)?
-        public var mapRow = 1, mapStride = 1
+        public var shuffle: PixelShuffle?
 
         public init(output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int, columnStride: Int = 1,
-                    columnOffsets: UnsafePointer<Int>? = nil, map: ((Int) -> Int)? = nil) {
+                    columnOffsets: UnsafePointer<Int>? = nil, shuffle: PixelShuffle? = nil) {
             self.output = output
             self.origin = origin
             self.rowStride = rowStride
             self.columnStride = columnStride
             self.columnOffsets = columnOffsets
-            self.map = map
+            self.shuffle = shuffle
+        }
+    }
+
+    /// A pixel shuffle by `factor` r done by the store: where position
+    /// (b * channels + oc) * height * width + p of the unshuffled output
+    /// [N, channels, height, width] lands in [N, channels / r², height * r, width * r].
+    public struct PixelShuffle: Sendable {
+        public let factor: Int, channels: Int, height: Int, width: Int
+
+        public init(factor: Int, channels: Int, height: Int, width: Int) {
+            (self.factor, self.channels, self.height, self.width) = (factor, channels, height, width)
+        }
+
+        @inline(__always)
+        func callAsFunction(_ position: Int) -> Int {
+            let r = factor, pixels = height * width
+            let p = position % pixels, oc = (position / pixels) % channels, b = position / (pixels * channels)
+            let cc = oc / (r * r), i = (oc / r) % r, j = oc % r
+            return ((b * (channels / (r * r)) + cc) * height * r + (p / width) * r + i) * width * r + (p % width) * r + j
         }
     }
 
@@ -119,18 +136,32 @@ public enum PackedGEMM {
         }
     }
 
+    /// Floats of partial sums one tile carries between slices of its depth.
+    public static let carried = rows * columns
+
     /// One 6 x 16 tile of C: rows from row block `block`, columns
-    /// `column..<column + width`, with B's 16 values for depth kk at `source(kk)`.
+    /// `column..<column + width`, with B's 16 values for depth kk at
+    /// `source(kk)`. Over a slice `depth` of 0..<k, the sums start from
+    /// `carry` unless the slice is the first, and are left there unless it
+    /// is the last; only the last applies the epilogue and stores.
     @inline(__always)
-    public static func tile(block: Int, m: Int, k: Int, packed a: UnsafePointer<Float>, column: Int, width: Int,
+    public static func tile(block: Int, m: Int, k: Int, depth: Range<Int>? = nil, carry: UnsafeMutablePointer<Float>? = nil,
+                            packed a: UnsafePointer<Float>, column: Int, width: Int,
                             epilogue: TileEpilogue, target: Target, source: (Int) -> UnsafeRawPointer) {
         let row = block * rows
         let height = min(rows, m - row)
+        let depth = depth ?? 0..<k
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
         var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
-        var x = a + block * k * rows
-        for kk in 0..<k {
+        if let carry, depth.lowerBound > 0 {
+            let sums = UnsafeRawPointer(carry)
+            func load(_ i: Int) -> SIMD8<Float> { sums.loadUnaligned(fromByteOffset: 32 * i, as: SIMD8<Float>.self) }
+            (c00, c01, c10, c11, c20, c21) = (load(0), load(1), load(2), load(3), load(4), load(5))
+            (c30, c31, c40, c41, c50, c51) = (load(6), load(7), load(8), load(9), load(10), load(11))
+        }
+        var x = a + (block * k + depth.lowerBound) * rows
+        for kk in depth {
             let b = source(kk)
             let lo = b.loadUnaligned(as: SIMD8<Float>.self)
             let hi = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
@@ -147,6 +178,13 @@ public enum PackedGEMM {
             s = SIMD8<Float>(repeating: x[5])
             c50.addProduct(s, lo); c51.addProduct(s, hi)
             x += rows
+        }
+        if let carry, depth.upperBound < k {
+            let sums = UnsafeMutableRawPointer(carry)
+            func save(_ c: SIMD8<Float>, _ i: Int) { sums.storeBytes(of: c, toByteOffset: 32 * i, as: SIMD8<Float>.self) }
+            save(c00, 0); save(c01, 1); save(c10, 2); save(c11, 3); save(c20, 4); save(c21, 5)
+            save(c30, 6); save(c31, 7); save(c40, 8); save(c41, 9); save(c50, 10); save(c51, 11)
+            return
         }
         epilogue.store(c00, c01, row: row, column: column, width: width, target)
         if height > 1 { epilogue.store(c10, c11, row: row + 1, column: column, width: width, target) }
@@ -183,6 +221,12 @@ public struct TileEpilogue: @unchecked Sendable {
     public init(steps: [Step] = [], alongColumns: Bool = false) {
         self.steps = steps
         self.alongColumns = alongColumns
+    }
+
+    /// The tensor a residual step adds, if any.
+    var residual: UnsafePointer<Float>? {
+        for case .add(let other) in steps { return other }
+        return nil
     }
 
     /// The epilogue of the block of rows starting at `row`: per-row values start there.
@@ -240,22 +284,22 @@ public struct TileEpilogue: @unchecked Sendable {
         }
         let v = apply(SIMD16<Float>(lowHalf: lo, highHalf: hi), row: row, column: column, width: width,
                       contiguousAt: contiguous ? position(0) : nil, position: position)
-        if contiguous && t.map == nil {
+        if contiguous && t.shuffle == nil {
             UnsafeMutableRawPointer(t.output + position(0)).storeBytes(of: v, as: SIMD16<Float>.self)
             return
         }
         withUnsafeBytes(of: v) { raw in
             let values = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-            if contiguous, let map = t.map, position(0) % t.mapRow + 15 < t.mapRow {
-                // One map for the 16: they stay in one row, mapStride apart.
-                let base = t.output + map(position(0))
-                for j in 0..<16 { base[j * t.mapStride] = values[j] }
+            if contiguous, let shuffle = t.shuffle, position(0) % shuffle.width + 15 < shuffle.width {
+                // One position for the 16: they stay in one output row, `factor` apart.
+                let base = t.output + shuffle(position(0))
+                for j in 0..<16 { base[j * shuffle.factor] = values[j] }
                 return
             }
             for j in 0..<width {
                 let p = position(j)
                 guard p >= 0 else { continue }
-                t.output[t.map.map { $0(p) } ?? p] = values[j]
+                t.output[t.shuffle.map { $0(p) } ?? p] = values[j]
             }
         }
     }

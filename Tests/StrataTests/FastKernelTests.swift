@@ -55,11 +55,12 @@ import Testing
         }
     }
 
-    /// Larger convolutions: several bands and row blocks, and the one-row tile.
+    /// Larger convolutions: several bands and row blocks, the one-row tile,
+    /// and depths cut into slices (40 x 3 x 3 = 360 taps) with a partial last row block.
     @Test func largeConvolutionsMatchReference() {
         var rng = Random(seed: 5)
         let pool = ThreadPool(threads: 2)
-        for (c, o, k, size) in [(48, 20, 1, 37), (9, 13, 3, 29), (4, 1, 5, 70), (3, 1, 3, 13)] {
+        for (c, o, k, size) in [(48, 20, 1, 37), (9, 13, 3, 29), (4, 1, 5, 70), (3, 1, 3, 13), (40, 14, 3, 19)] {
             let x = Self.random([1, c, size, size], &rng), weight = Self.random([o, c, k, k], &rng)
             let g = Convolution.Geometry(stride: (1, 1), padBegin: (k / 2, k / 2), padEnd: (k / 2, k / 2), dilation: (1, 1), groups: 1)
             let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, epilogue: FusedEpilogue())
@@ -195,5 +196,12 @@ extension FastKernelTests {
             let fast = Self.run(kernel, x, shape: kernel.outputShape, pool: pool)
             #expect(Self.error(fast, reference) < 1e-5, "trial \(trial): error \(Self.error(fast, reference)) x \(x.shape) w \(weight.shape) s \(stride) p \(padding) op \(outputPadding) d \(dilation)")
         }
+        // Deep phases, cut into slices: 100 channels x 2 x 2 taps.
+        let x = Self.random([1, 100, 6, 7], &rng), weight = Self.random([100, 9, 4, 4], &rng)
+        let kernel = TransposedKernel(input: x.shape, weight: weight, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
+                                      dilation: (1, 1), groups: 1, epilogue: FusedEpilogue())
+        let reference = Convolution.transposed(x, weight: weight, bias: nil, stride: (2, 2), padding: (1, 1),
+                                               outputPadding: (0, 0), dilation: (1, 1), groups: 1)
+        #expect(Self.error(Self.run(kernel, x, shape: kernel.outputShape, pool: pool), reference) < 1e-5)
     }
 }
