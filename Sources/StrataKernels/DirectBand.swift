@@ -96,8 +96,12 @@ struct DirectBand {
 
     /// Floats of the band's input, with room for tiles that read past its end.
     var bandFloats: Int { channels * stride.0 * stride.1 * planeRows * width + width + 64 }
-    /// Floats of scratch a band needs: its input, then the partial sums of a strip's tiles.
-    var floats: Int { bandFloats + (slice < taps.count ? (m + PackedGEMM.rows - 1) / PackedGEMM.rows * PackedGEMM.carried : 0) }
+    /// Floats of scratch a band needs: its input, then the partial sums of
+    /// a strip's tiles (of a row block's strips when the weights go first).
+    var floats: Int {
+        let blocks = (m + PackedGEMM.rows - 1) / PackedGEMM.rows, s = strips(rows: rows)
+        return bandFloats + (slice < taps.count ? max(blocks, s.lines * s.perLine) * PackedGEMM.carried : 0)
+    }
 
     /// Copies the input rows of the band whose first output row is `y0`
     /// (`rows` of them) from `plane(c)`, an h x w channel, into `buffer`.
@@ -124,16 +128,32 @@ struct DirectBand {
                     continue
                 }
                 for p in 0..<sx {
-                    let dst = first + p * planeSize
-                    for t in 0..<width {
-                        let ix = left + t * sx + p
-                        dst[t] = ix >= 0 && ix < w ? row[ix] : 0
-                    }
+                    // Plane column t reads input column left + p + t * sx; inside the row for t in from..<to.
+                    let dst = first + p * planeSize, x0 = left + p
+                    let from = min(width, max(0, (-x0 + sx - 1) / sx)), to = max(from, min(width, (w - x0 + sx - 1) / sx))
+                    dst.update(repeating: 0, count: from)
+                    for t in from..<to { dst[t] = row[x0 + t * sx] }
+                    (dst + to).update(repeating: 0, count: width - to)
                 }
             }
         }
         (buffer + channels * sy * sx * planeRows * width).update(repeating: 0, count: width + 64)
     }
+
+    /// Strips of columns a band of `rows` output rows is computed in: of
+    /// 16 columns (64 for a single row of C), along each output row, or
+    /// along the whole band when flattened.
+    func strips(rows: Int) -> (lines: Int, length: Int, pitch: Int, perLine: Int) {
+        let step = m == 1 ? 64 : PackedGEMM.columns
+        let (lines, length, pitch) = flattened ? (1, rows * width, 0) : (rows, columns, width)
+        return (lines, length, pitch, (length + step - 1) / step)
+    }
+
+    /// Whether the job's weights outweigh the band: then each row block's
+    /// slice of weights stays in L1 while every strip reads it (a deep
+    /// layer on a small map: its megabytes of weights are read once, not
+    /// once per strip), and the partial sums are carried per strip.
+    func weightsFirst(rowBlocks: Int) -> Bool { rowBlocks * taps.count * PackedGEMM.rows > bandFloats }
 
     /// C = A x band for the band's `rows` output rows: row blocks
     /// `rowBlocks` of the packed weights `a` (m rows, depth = taps), tiles
@@ -146,47 +166,62 @@ struct DirectBand {
         let step = m == 1 ? 64 : PackedGEMM.columns
         let carry = buffer + bandFloats
         let residual = epilogue.residual
+        let (lines, length, pitch, perLine) = strips(rows: rows)
+        let count = lines * perLine
+        // At least one slice: a phase without taps still stores its epilogue (a bias).
+        let slices = Swift.stride(from: 0, to: max(k, 1), by: slice)
         taps.withUnsafeBufferPointer { tapBuffer in
             outputs.withUnsafeBufferPointer { places in
                 let tap = tapBuffer.baseAddress!
                 let scattered = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride,
                                                   columnOffsets: places.baseAddress!, shuffle: shuffle)
-                // Built once, moved per strip.
-                var run = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride, shuffle: shuffle)
-                // Flattened, the band's rows are one line of columns.
-                let (lines, length, pitch) = flattened ? (1, rows * width, 0) : (rows, columns, width)
-                for line in 0..<lines {
-                    for ox in Swift.stride(from: 0, to: length, by: step) {
-                        let j = line * pitch + ox, count = min(step, length - ox)
-                        let start = UnsafeRawPointer(buffer + j)
-                        let contiguous = runs[j] >= count
-                        run.origin = origin + places[j]
-                        let target = contiguous ? run : scattered, column = contiguous ? 0 : j
-                        if m > 1 && places[j] >= 0 {
-                            // Lines the strip's tiles store to and add from, one per output channel, fetched
-                            // while it computes: too many streams for the hardware prefetcher to follow.
-                            let from = rowBlocks.lowerBound * PackedGEMM.rows, to = min(m, rowBlocks.upperBound * PackedGEMM.rows)
-                            for row in from..<to {
-                                let position = origin + row * rowStride + places[j]
-                                strata_prefetch_write(output + (shuffle.map { $0(position) } ?? position))
-                                if let residual { strata_prefetch_read(residual + position) }
+                /// Strip s: its first band column, width, where it is stored, and its first column there.
+                func strip(_ s: Int) -> (j: Int, width: Int, target: PackedGEMM.Target, column: Int) {
+                    let ox = (s % perLine) * step, j = (s / perLine) * pitch + ox, width = min(step, length - ox)
+                    guard runs[j] >= width else { return (j, width, scattered, j) }
+                    let run = PackedGEMM.Target(output: output, origin: origin + places[j], rowStride: rowStride, shuffle: shuffle)
+                    return (j, width, run, 0)
+                }
+                if m == 1 {
+                    for s in 0..<count {
+                        let (j, width, target, column) = strip(s)
+                        PackedGEMM.singleRow(k: k, packed: a, column: column, width: width, epilogue: epilogue, target: target) {
+                            UnsafeRawPointer(buffer + j) + tap[$0]
+                        }
+                    }
+                    return
+                }
+                if weightsFirst(rowBlocks: rowBlocks.count) {
+                    for block in rowBlocks {
+                        for first in slices {
+                            for s in 0..<count {
+                                let (j, width, target, column) = strip(s)
+                                PackedGEMM.tile(block: block, m: m, k: k, depth: first..<min(k, first + slice), carry: carry + s * PackedGEMM.carried,
+                                                packed: a, column: column, width: width, epilogue: epilogue,
+                                                target: target) { UnsafeRawPointer(buffer + j) + tap[$0] }
                             }
                         }
-                        if m == 1 {
-                            PackedGEMM.singleRow(k: k, packed: a, column: column, width: count, epilogue: epilogue, target: target) {
-                                start + tap[$0]
-                            }
-                            continue
+                    }
+                    return
+                }
+                for s in 0..<count {
+                    let (j, width, target, column) = strip(s)
+                    if places[j] >= 0 {
+                        // Lines the strip's tiles store to and add from, one per output channel, fetched
+                        // while it computes: too many streams for the hardware prefetcher to follow.
+                        for row in (rowBlocks.lowerBound * PackedGEMM.rows)..<min(m, rowBlocks.upperBound * PackedGEMM.rows) {
+                            let position = origin + row * rowStride + places[j]
+                            strata_prefetch_write(output + (shuffle.map { $0(position) } ?? position))
+                            if let residual { strata_prefetch_read(residual + position) }
                         }
-                        // Each slice of a strip of columns is read from L1 by every row block in turn.
-                        // At least once: a phase without taps still stores its epilogue (a bias).
-                        for depth in Swift.stride(from: 0, to: max(k, 1), by: slice) {
-                            for block in rowBlocks {
-                                PackedGEMM.tile(block: block, m: m, k: k, depth: depth..<min(k, depth + slice),
-                                                carry: carry + (block - rowBlocks.lowerBound) * PackedGEMM.carried,
-                                                packed: a, column: column, width: count, epilogue: epilogue,
-                                                target: target) { start + tap[$0] }
-                            }
+                    }
+                    // Each slice of a strip of columns is read from L1 by every row block in turn.
+                    for first in slices {
+                        for block in rowBlocks {
+                            PackedGEMM.tile(block: block, m: m, k: k, depth: first..<min(k, first + slice),
+                                            carry: carry + (block - rowBlocks.lowerBound) * PackedGEMM.carried,
+                                            packed: a, column: column, width: width, epilogue: epilogue,
+                                            target: target) { UnsafeRawPointer(buffer + j) + tap[$0] }
                         }
                     }
                 }

@@ -122,3 +122,23 @@ public final class TransposedKernel: @unchecked Sendable {
         }
     }
 }
+
+extension TransposedKernel {
+    /// A transposed convolution of a 1x1 input without padding, dilation or
+    /// groups (a DCGAN generator's first layer) reaches each output pixel by
+    /// exactly one tap: y[oc, ky, kx] = Σ_c x[c] W[c, oc, ky, kx], a linear
+    /// layer whose weights are W rearranged to [O·kH·kW, C], returned here
+    /// (nil for any other transposed convolution). The direct form would
+    /// multiply kH·kW taps for every pixel, all but one of them padding.
+    public static func linearWeight(input: [Int], weight: Tensor, stride: [Int], padding: [Int], outputPadding: [Int],
+                                    dilation: [Int], groups: Int) -> Tensor? {
+        guard input.count == 4, input[2] == 1, input[3] == 1, padding.allSatisfy({ $0 == 0 }),
+              outputPadding.allSatisfy({ $0 == 0 }), dilation.allSatisfy({ $0 == 1 }), groups == 1 else { return nil }
+        let (c, o, pixels) = (weight.shape[0], weight.shape[1], weight.shape[2] * weight.shape[3])
+        var data = [Float](repeating: 0, count: weight.count)
+        for ic in 0..<c {
+            for row in 0..<(o * pixels) { data[row * c + ic] = weight.data[ic * o * pixels + row] }
+        }
+        return Tensor(shape: [o * pixels, c], data: data)
+    }
+}

@@ -129,6 +129,28 @@ struct KernelSelector {
         let epilogue = FusedEpilogue(steps: t.steps)
         let kernel: PreparedKernel
         var summary: String
+        if node.op == .convTranspose2d, let linear = TransposedKernel.linearWeight(input: x, weight: w, stride: node.ints("stride") ?? [1, 1],
+                                                                                padding: node.ints("padding") ?? [0, 0],
+                                                                                outputPadding: node.ints("output_padding") ?? [0, 0],
+                                                                                dilation: node.ints("dilation") ?? [1, 1],
+                                                                                groups: node.int("groups") ?? 1) {
+            // Each output pixel is reached by one tap of the 1x1 input: a linear layer, with per-channel
+            // values repeated over the pixels of each channel.
+            let pixels = w.shape[2] * w.shape[3]
+            func spread(_ v: [Float]) -> [Float] { v.flatMap { [Float](repeating: $0, count: pixels) } }
+            let steps = t.steps.map { s -> FusedEpilogue.Step in
+                switch s {
+                case .channelScale(let v): return .channelScale(spread(v))
+                case .channelShift(let v): return .channelShift(spread(v))
+                case .prelu(let v): return .prelu(spread(v))
+                default: return s
+                }
+            }
+            let rows = x[0]
+            kernel = LinearKernel(rows: rows, weight: linear, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: steps))
+            summary = (rows < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
+            return .fast(kernel, residuals: t.residuals, summary: summary + describe(t.steps, shuffle: t.shuffle, folded: t.scale != nil))
+        }
         switch node.op {
         case .conv2d, .conv1d:
             let twoD = node.op == .conv2d

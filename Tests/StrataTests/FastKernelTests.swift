@@ -56,11 +56,12 @@ import Testing
     }
 
     /// Larger convolutions: several bands and row blocks, the one-row tile,
-    /// and depths cut into slices (40 x 3 x 3 = 360 taps) with a partial last row block.
+    /// and depths cut into slices (40 x 3 x 3 = 360 taps) with a partial
+    /// last row block, strips first (19 x 19) and weights first (6 x 6).
     @Test func largeConvolutionsMatchReference() {
         var rng = Random(seed: 5)
         let pool = ThreadPool(threads: 2)
-        for (c, o, k, size) in [(48, 20, 1, 37), (9, 13, 3, 29), (4, 1, 5, 70), (3, 1, 3, 13), (40, 14, 3, 19)] {
+        for (c, o, k, size) in [(48, 20, 1, 37), (9, 13, 3, 29), (4, 1, 5, 70), (3, 1, 3, 13), (40, 14, 3, 19), (64, 60, 3, 6)] {
             let x = Self.random([1, c, size, size], &rng), weight = Self.random([o, c, k, k], &rng)
             let g = Convolution.Geometry(stride: (1, 1), padBegin: (k / 2, k / 2), padEnd: (k / 2, k / 2), dilation: (1, 1), groups: 1)
             let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, epilogue: FusedEpilogue())
