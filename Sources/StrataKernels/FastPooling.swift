@@ -27,12 +27,42 @@ public final class PoolingKernel: @unchecked Sendable {
                   average: average, countIncludePad: true)
     }
 
-    public var scratchFloats: Int { 0 }
+    /// Every window inside the plane: no padding, none cut by the edge.
+    var inside: Bool {
+        window.padding == (0, 0) && (outputShape[2] - 1) * window.stride.0 + window.kernel.0 <= inputShape[2]
+            && (outputShape[3] - 1) * window.stride.1 + window.kernel.1 <= inputShape[3]
+    }
+
+    /// A row of the plane, for windows reduced rows first.
+    public var scratchFloats: Int { inside ? inputShape[3] : 0 }
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
         let (h, w) = (inputShape[2], inputShape[3]), (ho, wo) = (outputShape[2], outputShape[3])
-        let win = window
+        let win = window, average = self.average
+        if inside {
+            pool.reserveScratch(scratchFloats)
+            pool.parallelFor(inputShape[0] * inputShape[1]) { plane, worker in
+                let src = x + plane * h * w, dst = output + plane * ho * wo, row = pool.scratch(worker)
+                let scale = 1 / Float(win.kernel.0 * win.kernel.1)
+                for oy in 0..<ho {
+                    // The window's rows reduced column by column (contiguous, so vectorized), then each window's columns.
+                    let first = src + oy * win.stride.0 * w
+                    row.update(from: first, count: w)
+                    for ky in 1..<win.kernel.0 {
+                        let next = first + ky * w
+                        if average { for i in 0..<w { row[i] += next[i] } } else { for i in 0..<w { row[i] = max(row[i], next[i]) } }
+                    }
+                    for ox in 0..<wo {
+                        let x0 = ox * win.stride.1
+                        var v = row[x0]
+                        for kx in 1..<win.kernel.1 { v = average ? v + row[x0 + kx] : max(v, row[x0 + kx]) }
+                        dst[oy * wo + ox] = average ? v * scale : v
+                    }
+                }
+            }
+            return
+        }
         pool.parallelFor(inputShape[0] * inputShape[1]) { plane, _ in
             let src = x + plane * h * w, dst = output + plane * ho * wo
             for oy in 0..<ho {
@@ -45,7 +75,7 @@ public final class PoolingKernel: @unchecked Sendable {
                     let (xa, xb) = (max(x0, 0), min(x1, w))
                     guard ya < yb && xa < xb else { dst[oy * wo + ox] = 0; continue }
                     var result: Float
-                    if self.average {
+                    if average {
                         var sum: Float = 0
                         for iy in ya..<yb { for ix in xa..<xb { sum += src[iy * w + ix] } }
                         result = sum / Float(self.countIncludePad ? (y1 - y0) * (x1 - x0) : (yb - ya) * (xb - xa))
