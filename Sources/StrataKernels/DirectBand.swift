@@ -30,6 +30,11 @@ struct DirectBand {
     /// Rows and columns of each plane.
     let planeRows: Int
     let width: Int
+    /// Floats from one plane to the next: an odd number of cache lines, so
+    /// that the lines a strip reads from each channel fall in different L1
+    /// sets (planes a multiple of 4 KB apart, as 4 rows of 256 are, would
+    /// all compete for the 8 ways of one set).
+    let planeSize: Int
     /// The input row and column of band position (0, 0); negative in the padding.
     let top: Int
     let left: Int
@@ -78,8 +83,11 @@ struct DirectBand {
         self.width = width
         self.top = top
         self.left = left
+        let lines = (planeRows * width + 15) / 16
+        let planeSize = (lines % 2 == 0 ? lines + 1 : lines) * 16
+        self.planeSize = planeSize
         taps = tapList.map { t in
-            4 * ((((t.channel * sy + t.dy % sy) * sx + t.dx % sx) * planeRows + t.dy / sy) * width + t.dx / sx)
+            4 * (((t.channel * sy + t.dy % sy) * sx + t.dx % sx) * planeSize + (t.dy / sy) * width + t.dx / sx)
         }
         let outputs = (0..<(rows * width)).map { j in j % width < columns ? place(j / width, j % width) : Self.skip }
         var runs = [Int](repeating: 0, count: outputs.count + 1)
@@ -95,7 +103,7 @@ struct DirectBand {
     }
 
     /// Floats of the band's input, with room for tiles that read past its end.
-    var bandFloats: Int { channels * stride.0 * stride.1 * planeRows * width + width + 64 }
+    var bandFloats: Int { channels * stride.0 * stride.1 * planeSize + width + 64 }
     /// Floats of scratch a band needs: its input, then the partial sums of
     /// a strip's tiles (of a row block's strips when the weights go first).
     var floats: Int {
@@ -107,7 +115,6 @@ struct DirectBand {
     /// (`rows` of them) from `plane(c)`, an h x w channel, into `buffer`.
     func copy(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
         let (sy, sx) = stride
-        let planeSize = planeRows * width
         // Band column t of phase p reads input column left + t * sx + p; with sx == 1, lo..<hi are inside the row.
         let lo = min(width, max(0, -left)), hi = max(lo, min(width, w - left))
         for c in 0..<channels {
@@ -137,7 +144,7 @@ struct DirectBand {
                 }
             }
         }
-        (buffer + channels * sy * sx * planeRows * width).update(repeating: 0, count: width + 64)
+        (buffer + channels * sy * sx * planeSize).update(repeating: 0, count: width + 64)
     }
 
     /// Strips of columns a band of `rows` output rows is computed in: of
