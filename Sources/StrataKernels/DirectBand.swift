@@ -41,6 +41,9 @@ struct DirectBand {
     let flattened: Bool
     /// Each tap's byte offset from the output column's position in the band.
     let taps: [Int]
+    /// Which row and column remainders modulo the stride some tap reads:
+    /// planes of the others are not copied (a 1x1 layer of stride 2 reads one plane of four).
+    let rowPhases: [Bool], columnPhases: [Bool]
     /// Where band column j is stored, relative to the band's first output; `skip` past a row's end.
     let outputs: [Int]
     /// How many columns from j on are stored side by side (up to 64): a
@@ -86,6 +89,8 @@ struct DirectBand {
         let lines = (planeRows * width + 15) / 16
         let planeSize = (lines % 2 == 0 ? lines + 1 : lines) * 16
         self.planeSize = planeSize
+        rowPhases = (0..<sy).map { q in tapList.contains { $0.dy % sy == q } }
+        columnPhases = (0..<sx).map { q in tapList.contains { $0.dx % sx == q } }
         taps = tapList.map { t in
             4 * (((t.channel * sy + t.dy % sy) * sx + t.dx % sx) * planeSize + (t.dy / sy) * width + t.dx / sx)
         }
@@ -122,9 +127,10 @@ struct DirectBand {
             for q in 0..<((rows - 1) * sy + reach) {
                 let iy = y0 * sy + top + q
                 let (phase, index) = sy == 1 ? (0, q) : (q % sy, q / sy)
+                guard rowPhases[phase] else { continue }
                 let first = buffer + (c * sy + phase) * sx * planeSize + index * width
                 guard iy >= 0 && iy < h else {
-                    for p in 0..<sx { (first + p * planeSize).update(repeating: 0, count: width) }
+                    for p in 0..<sx where columnPhases[p] { (first + p * planeSize).update(repeating: 0, count: width) }
                     continue
                 }
                 let row = source + iy * w
@@ -134,7 +140,7 @@ struct DirectBand {
                     (first + hi).update(repeating: 0, count: width - hi)
                     continue
                 }
-                for p in 0..<sx {
+                for p in 0..<sx where columnPhases[p] {
                     // Plane column t reads input column left + p + t * sx; inside the row for t in from..<to.
                     let dst = first + p * planeSize, x0 = left + p
                     let from = min(width, max(0, (-x0 + sx - 1) / sx)), to = max(from, min(width, (w - x0 + sx - 1) / sx))
