@@ -20,6 +20,13 @@ enum Rules {
             w.replaceUses(of: n.output, with: n.inputs[0])
             return "dropout \(n.path) removed"
         },
+        // scale(x, 1) -> x   (EDSR's res_scale defaults to 1)
+        Rule(name: "drop-unit-scale") { w, i in
+            guard let n = w.nodes[i], n.op == .scale, n.float("factor") == 1 else { return nil }
+            w.nodes[i] = nil
+            w.replaceUses(of: n.output, with: n.inputs[0])
+            return "scale \(n.path) by 1 removed"
+        },
         // batch_norm(conv(x)) -> conv(x) with the normalization in its epilogue (folded into the weights when run)
         Rule(name: "fold-batch-norm") { w, i in
             guard let n = w.nodes[i], n.op == .batchNorm, let p = fusable(w, n.inputs[0]) else { return nil }
