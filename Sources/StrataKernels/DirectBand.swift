@@ -153,11 +153,13 @@ struct DirectBand {
         (buffer + channels * sy * sx * planeSize).update(repeating: 0, count: width + 64)
     }
 
+    /// Columns per strip: a tile's, or the one-row tile's for a single row of C.
+    var step: Int { m == 1 ? 64 : PackedGEMM.columns }
+
     /// Strips of columns a band of `rows` output rows is computed in: of
     /// 16 columns (64 for a single row of C), along each output row, or
     /// along the whole band when flattened.
     func strips(rows: Int) -> (lines: Int, length: Int, pitch: Int, perLine: Int) {
-        let step = m == 1 ? 64 : PackedGEMM.columns
         let (lines, length, pitch) = flattened ? (1, rows * width, 0) : (rows, columns, width)
         return (lines, length, pitch, (length + step - 1) / step)
     }
@@ -176,7 +178,6 @@ struct DirectBand {
                   epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int,
                   shuffle: PackedGEMM.PixelShuffle? = nil) {
         let k = taps.count
-        let step = m == 1 ? 64 : PackedGEMM.columns
         let carry = buffer + bandFloats
         let residual = epilogue.residual
         let (lines, length, pitch, perLine) = strips(rows: rows)
@@ -188,12 +189,20 @@ struct DirectBand {
                 let tap = tapBuffer.baseAddress!
                 let scattered = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride,
                                                   columnOffsets: places.baseAddress!, shuffle: shuffle)
+                typealias Strip = (j: Int, width: Int, target: PackedGEMM.Target, column: Int)
                 /// Strip s: its first band column, width, where it is stored, and its first column there.
-                func strip(_ s: Int) -> (j: Int, width: Int, target: PackedGEMM.Target, column: Int) {
+                func strip(_ s: Int) -> Strip {
                     let ox = (s % perLine) * step, j = (s / perLine) * pitch + ox, width = min(step, length - ox)
                     guard runs[j] >= width else { return (j, width, scattered, j) }
                     let run = PackedGEMM.Target(output: output, origin: origin + places[j], rowStride: rowStride, shuffle: shuffle)
                     return (j, width, run, 0)
+                }
+                /// The slice of depth from `first` of row block `block` over a strip, its sums carried at `sums`.
+                func tile(_ block: Int, _ first: Int, _ strip: Strip, carry sums: UnsafeMutablePointer<Float>) {
+                    PackedGEMM.tile(block: block, m: m, k: k, depth: first..<min(k, first + slice), carry: sums, packed: a,
+                                    column: strip.column, width: strip.width, epilogue: epilogue, target: strip.target) {
+                        UnsafeRawPointer(buffer + strip.j) + tap[$0]
+                    }
                 }
                 if m == 1 {
                     for s in 0..<count {
@@ -207,18 +216,13 @@ struct DirectBand {
                 if weightsFirst(rowBlocks: rowBlocks.count) {
                     for block in rowBlocks {
                         for first in slices {
-                            for s in 0..<count {
-                                let (j, width, target, column) = strip(s)
-                                PackedGEMM.tile(block: block, m: m, k: k, depth: first..<min(k, first + slice), carry: carry + s * PackedGEMM.carried,
-                                                packed: a, column: column, width: width, epilogue: epilogue,
-                                                target: target) { UnsafeRawPointer(buffer + j) + tap[$0] }
-                            }
+                            for s in 0..<count { tile(block, first, strip(s), carry: carry + s * PackedGEMM.carried) }
                         }
                     }
                     return
                 }
                 for s in 0..<count {
-                    let (j, width, target, column) = strip(s)
+                    let current = strip(s), j = current.j
                     if places[j] >= 0 {
                         // Lines the strip's tiles store to and add from, one per output channel, fetched
                         // while it computes: too many streams for the hardware prefetcher to follow.
@@ -231,10 +235,7 @@ struct DirectBand {
                     // Each slice of a strip of columns is read from L1 by every row block in turn.
                     for first in slices {
                         for block in rowBlocks {
-                            PackedGEMM.tile(block: block, m: m, k: k, depth: first..<min(k, first + slice),
-                                            carry: carry + (block - rowBlocks.lowerBound) * PackedGEMM.carried,
-                                            packed: a, column: column, width: width, epilogue: epilogue,
-                                            target: target) { UnsafeRawPointer(buffer + j) + tap[$0] }
+                            tile(block, first, current, carry: carry + (block - rowBlocks.lowerBound) * PackedGEMM.carried)
                         }
                     }
                 }

@@ -129,28 +129,6 @@ struct KernelSelector {
         let epilogue = FusedEpilogue(steps: t.steps)
         let kernel: PreparedKernel
         var summary: String
-        if node.op == .convTranspose2d, let linear = TransposedKernel.linearWeight(input: x, weight: w, stride: node.ints("stride") ?? [1, 1],
-                                                                                padding: node.ints("padding") ?? [0, 0],
-                                                                                outputPadding: node.ints("output_padding") ?? [0, 0],
-                                                                                dilation: node.ints("dilation") ?? [1, 1],
-                                                                                groups: node.int("groups") ?? 1) {
-            // Each output pixel is reached by one tap of the 1x1 input: a linear layer, with per-channel
-            // values repeated over the pixels of each channel.
-            let pixels = w.shape[2] * w.shape[3]
-            func spread(_ v: [Float]) -> [Float] { v.flatMap { [Float](repeating: $0, count: pixels) } }
-            let steps = t.steps.map { s -> FusedEpilogue.Step in
-                switch s {
-                case .channelScale(let v): return .channelScale(spread(v))
-                case .channelShift(let v): return .channelShift(spread(v))
-                case .prelu(let v): return .prelu(spread(v))
-                default: return s
-                }
-            }
-            let rows = x[0]
-            kernel = LinearKernel(rows: rows, weight: linear, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: steps))
-            summary = (rows < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
-            return .fast(kernel, residuals: t.residuals, summary: summary + describe(t.steps, shuffle: t.shuffle, folded: t.scale != nil))
-        }
         switch node.op {
         case .conv2d, .conv1d:
             let twoD = node.op == .conv2d
@@ -169,10 +147,27 @@ struct KernelSelector {
             if g.groups > 1 { summary += " groups \(g.groups)" }
         case .convTranspose2d:
             let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1]
-            let p = node.ints("padding") ?? [0, 0], op = node.ints("output_padding") ?? [0, 0]
-            kernel = TransposedKernel(input: x, weight: w, stride: (s[0], s[1]), padding: (p[0], p[1]), outputPadding: (op[0], op[1]),
-                                      dilation: (d[0], d[1]), groups: node.int("groups") ?? 1, scale: t.scale, epilogue: epilogue)
-            summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(s[0] * s[1]) phases"
+            let p = node.ints("padding") ?? [0, 0], op = node.ints("output_padding") ?? [0, 0], groups = node.int("groups") ?? 1
+            if let linear = TransposedKernel.linearWeight(input: x, weight: w, padding: p, outputPadding: op, dilation: d, groups: groups) {
+                // Each output pixel is reached by one tap of the 1x1 input: a linear layer, with per-channel
+                // values repeated over the pixels of each channel.
+                let pixels = w.shape[2] * w.shape[3]
+                func spread(_ v: [Float]) -> [Float] { v.flatMap { [Float](repeating: $0, count: pixels) } }
+                let steps = t.steps.map { s -> FusedEpilogue.Step in
+                    switch s {
+                    case .channelScale(let v): return .channelScale(spread(v))
+                    case .channelShift(let v): return .channelShift(spread(v))
+                    case .prelu(let v): return .prelu(spread(v))
+                    default: return s
+                    }
+                }
+                kernel = LinearKernel(rows: x[0], weight: linear, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: steps))
+                summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
+            } else {
+                kernel = TransposedKernel(input: x, weight: w, stride: (s[0], s[1]), padding: (p[0], p[1]), outputPadding: (op[0], op[1]),
+                                          dilation: (d[0], d[1]), groups: groups, scale: t.scale, epilogue: epilogue)
+                summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(s[0] * s[1]) phases"
+            }
         default:
             kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: w, scale: t.scale, epilogue: epilogue)
             summary = x.reduce(1, *) / w.shape[1] < LinearKernel.vectorRows ? "gemv linear" : "gemm linear"
