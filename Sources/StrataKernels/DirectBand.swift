@@ -56,6 +56,14 @@ struct DirectBand {
     let slice: Int
     /// Rows of C.
     let m: Int
+    /// Whether tiles hold 16 output channels along their columns and 6
+    /// pixels along their rows (the weights as B, packed in blocks of 16),
+    /// instead of 6 channels x 16 neighbouring pixels. On narrow maps
+    /// (7x7, 8x8) a 16-pixel strip wastes columns or crosses rows; 6 pixels
+    /// taken anywhere from `pixels` waste none, at the price of scalar stores.
+    let lanes: Bool
+    /// Band columns of the outputs that are stored, in order, and where each goes.
+    let pixels: [Int], pixelPlaces: [Int]
 
     static let skip = Int.min / 4
 
@@ -102,6 +110,11 @@ struct DirectBand {
         self.outputs = outputs
         self.runs = runs
         self.m = m
+        pixels = outputs.indices.filter { outputs[$0] != Self.skip }
+        pixelPlaces = pixels.map { outputs[$0] }
+        // Measured: lanes win on every map narrower than a tile (7x7 to 14x14, up to 2.4x on a
+        // 1-channel first layer), and lose on wider ones (1.2-1.8x on 32x32) to their scalar stores.
+        lanes = m >= PackedGEMM.columns && columns < PackedGEMM.columns
         let perChannel = max(1, tapList.count / channels)
         // A single row of C has no row blocks to share a strip with.
         slice = singleRow || tapList.count <= 256 ? max(1, tapList.count) : max(1, 192 / perChannel) * perChannel
@@ -113,7 +126,8 @@ struct DirectBand {
     /// a strip's tiles (of a row block's strips when the weights go first).
     var floats: Int {
         let blocks = (m + PackedGEMM.rows - 1) / PackedGEMM.rows, s = strips(rows: rows)
-        return bandFloats + (slice < taps.count ? max(blocks, s.lines * s.perLine) * PackedGEMM.carried : 0)
+        let tiles = lanes ? (pixels.count + PackedGEMM.rows - 1) / PackedGEMM.rows : max(blocks, s.lines * s.perLine)
+        return bandFloats + (slice < taps.count ? tiles * PackedGEMM.carried : 0)
     }
 
     /// Copies the input rows of the band whose first output row is `y0`
@@ -152,6 +166,9 @@ struct DirectBand {
         }
         (buffer + channels * sy * sx * planeSize).update(repeating: 0, count: width + 64)
     }
+
+    /// Rows of the weights per packed block.
+    var blockRows: Int { lanes ? PackedGEMM.columns : PackedGEMM.rows }
 
     /// Columns per strip: a tile's, or the one-row tile's for a single row of C.
     var step: Int { m == 1 ? 64 : PackedGEMM.columns }
@@ -199,10 +216,16 @@ struct DirectBand {
                 }
                 /// The slice of depth from `first` of row block `block` over a strip, its sums carried at `sums`.
                 func tile(_ block: Int, _ first: Int, _ strip: Strip, carry sums: UnsafeMutablePointer<Float>) {
-                    PackedGEMM.tile(block: block, m: m, k: k, depth: first..<min(k, first + slice), carry: sums, packed: a,
-                                    column: strip.column, width: strip.width, epilogue: epilogue, target: strip.target) {
-                        UnsafeRawPointer(buffer + strip.j) + tap[$0]
-                    }
+                    PackedGEMM.tile(block: block, m: m, k: k, depth: first..<min(k, first + slice), carry: sums,
+                                    column: strip.column, width: strip.width, epilogue: epilogue, target: strip.target,
+                                    rowsAt: PackedGEMM.Walk(a + block * k * PackedGEMM.rows, step: PackedGEMM.rows * 4),
+                                    columnsAt: PackedGEMM.Walk(buffer + strip.j, offsets: tap))
+                }
+                if lanes {
+                    multiplyLanes(count: rows * columns, buffer: buffer, carry: carry, rowBlocks: rowBlocks, packed: a, epilogue: epilogue,
+                                  target: PackedGEMM.Target(output: output, origin: origin, rowStride: 0, columnStride: rowStride,
+                                                            shuffle: shuffle))
+                    return
                 }
                 if m == 1 {
                     for s in 0..<count {
@@ -236,6 +259,40 @@ struct DirectBand {
                     for first in slices {
                         for block in rowBlocks {
                             tile(block, first, current, carry: carry + (block - rowBlocks.lowerBound) * PackedGEMM.carried)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first `count` stored outputs, 6 at a time, times row blocks
+    /// `rowBlocks` of 16 output channels.
+    private func multiplyLanes(count: Int, buffer: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>, rowBlocks: Range<Int>, packed a: UnsafePointer<Float>,
+                               epilogue: TileEpilogue, target: PackedGEMM.Target) {
+        let k = taps.count, width = PackedGEMM.columns
+        var along = epilogue
+        along.alongColumns = true
+        taps.withUnsafeBufferPointer { tap in
+            pixels.withUnsafeBufferPointer { pix in
+                pixelPlaces.withUnsafeBufferPointer { places in
+                    var target = target
+                    target.rowOffsets = places.baseAddress!
+                    // A block's slice of weights stays in L1 while every tile reads it, and the
+                    // lines a block stores to stay there from one tile to the next.
+                    for block in rowBlocks {
+                        for first in Swift.stride(from: 0, to: max(k, 1), by: slice) {
+                            for t in Swift.stride(from: 0, to: count, by: PackedGEMM.rows) {
+                                let j = pix[t]
+                                // Rows past the count repeat the first; they are not stored.
+                                func spread(_ i: Int) -> Int { t + i < count ? 4 * (pix[t + i] - j) : 0 }
+                                PackedGEMM.tile(block: t / PackedGEMM.rows, m: count, k: k, depth: first..<min(k, first + slice),
+                                                carry: carry + t * PackedGEMM.columns, column: block * width,
+                                                width: min(width, m - block * width), epilogue: along, target: target,
+                                                rowsAt: PackedGEMM.Walk(buffer + j, offsets: tap.baseAddress!),
+                                                spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
+                                                columnsAt: PackedGEMM.Walk(a + block * k * width, step: 4 * width))
+                            }
                         }
                     }
                 }

@@ -36,19 +36,20 @@ public final class ConvolutionKernel: @unchecked Sendable {
                 for kx in 0..<kw { taps.append(DirectBand.Tap(channel: ic, dy: ky * g.dilation.0, dx: kx * g.dilation.1)) }
             }
         }
-        band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
+        let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
                           taps: taps, m: og) { r, ox in r * wo + ox }
+        self.band = band
         packed = weight.data.withUnsafeBufferPointer { ws in
             (0..<g.groups).flatMap { group in
                 PackedGEMM.pack(ws.baseAddress! + group * og * k, m: og, k: k,
-                                scale: scale.map { Array($0[(group * og)..<((group + 1) * og)]) })
+                                scale: scale.map { Array($0[(group * og)..<((group + 1) * og)]) }, rows: band.blockRows)
             }
         }
     }
 
     /// How the band is read: row by row, or across rows when they are narrow.
     public var form: String {
-        (band.stride == (1, 1) ? "direct" : "direct s\(band.stride.0)x\(band.stride.1)") + (band.flattened ? " flattened" : "")
+        (band.stride == (1, 1) ? "direct" : "direct s\(band.stride.0)x\(band.stride.1)") + (band.lanes ? " channels in lanes" : band.flattened ? " flattened" : "")
     }
 
     /// Floats of scratch each worker needs.
@@ -61,7 +62,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let (ho, wo) = outputSize
         let pixels = ho * wo, r = shuffle
         let bands = (ho + band.rows - 1) / band.rows
-        let blocks = (og + PackedGEMM.rows - 1) / PackedGEMM.rows
+        let blocks = (og + band.blockRows - 1) / band.blockRows
         // Too few bands to keep every thread busy: split the rows of C too.
         let split = PackedGEMM.Split(jobs: n * groups * bands, blocks: blocks, threads: pool.threads)
         let tile = epilogue.tile(residuals: residuals)
@@ -78,7 +79,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
                 self.band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + ((b * c + group * cg + $0) * h * w) }, into: buffer)
                 let rowBase = group * og
                 self.band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks,
-                                   packed: a + group * blocks * k * PackedGEMM.rows, epilogue: tile.rows(from: rowBase),
+                                   packed: a + group * blocks * k * self.band.blockRows, epilogue: tile.rows(from: rowBase),
                                    output: output, origin: (b * self.outChannels + rowBase) * pixels + oy0 * wo,
                                    rowStride: pixels, shuffle: shuffled)
             }

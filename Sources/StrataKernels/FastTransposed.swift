@@ -53,6 +53,17 @@ public final class TransposedKernel: @unchecked Sendable {
                 let (ys, tys) = axis(qy, out: ho, kernel: kh, s: stride.0, p: padding.0, d: dilation.0)
                 let (xs, txs) = axis(qx, out: wo, kernel: kw, s: stride.1, p: padding.1, d: dilation.1)
                 guard !ys.isEmpty && !xs.isEmpty else { continue }
+                // Phase pixel (yi, xi) reads input (yi + cy[t], xi + cx[u]) for tap (t, u):
+                // neighbouring phase pixels read neighbouring inputs, as in an ordinary convolution.
+                let cy = tys.map { (ys[0] + padding.0 - $0 * dilation.0) / stride.0 }
+                let cx = txs.map { (xs[0] + padding.1 - $0 * dilation.1) / stride.1 }
+                let top = cy.min() ?? 0, left = cx.min() ?? 0
+                var taps: [DirectBand.Tap] = []
+                for ic in 0..<cg {
+                    for t in cy { for u in cx { taps.append(DirectBand.Tap(channel: ic, dy: t - top, dx: u - left)) } }
+                }
+                let band = DirectBand(outputRows: ys.count, columns: xs.count, channels: cg, stride: (1, 1), top: top, left: left,
+                                      taps: taps, m: og) { r, x in r * stride.0 * wo + xs[x] - xs[0] }
                 let depth = cg * tys.count * txs.count
                 // A [og x depth] per group: A[oc, (ic, t, u)] = w[ic, oc, tys[t], txs[u]].
                 var packed: [Float] = []
@@ -69,19 +80,8 @@ public final class TransposedKernel: @unchecked Sendable {
                         }
                     }
                     let rowScale = scale.map { Array($0[(g * og)..<((g + 1) * og)]) }
-                    packed += a.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: og, k: depth, scale: rowScale) }
+                    packed += a.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: og, k: depth, scale: rowScale, rows: band.blockRows) }
                 }
-                // Phase pixel (yi, xi) reads input (yi + cy[t], xi + cx[u]) for tap (t, u):
-                // neighbouring phase pixels read neighbouring inputs, as in an ordinary convolution.
-                let cy = tys.map { (ys[0] + padding.0 - $0 * dilation.0) / stride.0 }
-                let cx = txs.map { (xs[0] + padding.1 - $0 * dilation.1) / stride.1 }
-                let top = cy.min() ?? 0, left = cx.min() ?? 0
-                var taps: [DirectBand.Tap] = []
-                for ic in 0..<cg {
-                    for t in cy { for u in cx { taps.append(DirectBand.Tap(channel: ic, dy: t - top, dx: u - left)) } }
-                }
-                let band = DirectBand(outputRows: ys.count, columns: xs.count, channels: cg, stride: (1, 1), top: top, left: left,
-                                      taps: taps, m: og) { r, x in r * stride.0 * wo + xs[x] - xs[0] }
                 for b in 0..<n {
                     for g in 0..<groups {
                         for y0 in Swift.stride(from: 0, to: ys.count, by: band.rows) { jobs.append((phases.count, b, g, y0)) }
@@ -96,26 +96,32 @@ public final class TransposedKernel: @unchecked Sendable {
 
     public var scratchFloats: Int { phases.map(\.band.floats).max() ?? 0 }
 
+    /// How the phases are computed: " channels in lanes" when their tiles hold output channels.
+    public var form: String { phases.contains { $0.band.lanes } ? " channels in lanes" : "" }
+
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3])
         let (ho, wo) = (outputShape[2], outputShape[3])
-        let og = outChannels / groups, blocks = (og + PackedGEMM.rows - 1) / PackedGEMM.rows
-        let split = PackedGEMM.Split(jobs: jobs.count, blocks: blocks, threads: pool.threads)
+        let og = outChannels / groups
+        func blocks(_ band: DirectBand) -> Int { (og + band.blockRows - 1) / band.blockRows }
+        // Phases normally agree on their tiles; if not, items are split by the most blocks any has.
+        let split = PackedGEMM.Split(jobs: jobs.count, blocks: phases.map { blocks($0.band) }.max() ?? 1, threads: pool.threads)
         let tile = epilogue.tile(residuals: residuals)
         pool.reserveScratch(scratchFloats)
         pool.parallelFor(split.items) { item, worker in
-            let (job, rowBlocks) = split.item(item)
+            let (job, items) = split.item(item)
             let (index, b, group, y0) = self.jobs[job]
-            guard !rowBlocks.isEmpty else { return }
             let phase = self.phases[index], band = phase.band
+            let rowBlocks = items.clamped(to: 0..<blocks(band))
+            guard !rowBlocks.isEmpty else { return }
             let cg = band.channels, k = band.taps.count
             let rows = min(band.rows, phase.rows - y0)
             let buffer = pool.scratch(worker)
             band.copy(y0: y0, rows: rows, h: h, w: w, plane: { x + (b * c + group * cg + $0) * h * w }, into: buffer)
             phase.packed.withUnsafeBufferPointer { a in
                 band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks,
-                              packed: a.baseAddress! + group * blocks * k * PackedGEMM.rows, epilogue: tile.rows(from: group * og),
+                              packed: a.baseAddress! + group * blocks(band) * k * band.blockRows, epilogue: tile.rows(from: group * og),
                               output: output, origin: (b * self.outChannels + group * og) * ho * wo + phase.origin + y0 * phase.pitch,
                               rowStride: ho * wo)
             }

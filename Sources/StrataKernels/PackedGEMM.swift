@@ -10,9 +10,10 @@ public enum PackedGEMM {
     public static let columns = 16
 
     /// Weights [m x k], row-major, as blocks of 6 rows stored k-major (the
-    /// 6 values of one k are neighbours), rows past m zero. Row i is
+    /// 6 values of one k are neighbours), rows past m zero; or blocks of 16,
+    /// for tiles with the weights' rows along their columns. Row i is
     /// multiplied by `scale[i]` on the way: a folded batch norm.
-    public static func pack(_ a: UnsafePointer<Float>, m: Int, k: Int, scale: [Float]? = nil) -> [Float] {
+    public static func pack(_ a: UnsafePointer<Float>, m: Int, k: Int, scale: [Float]? = nil, rows: Int = rows) -> [Float] {
         let blocks = (m + rows - 1) / rows
         var packed = [Float](repeating: 0, count: blocks * k * rows)
         for i in 0..<m {
@@ -77,26 +78,31 @@ public enum PackedGEMM {
     }
 
     /// Where C[row, column] goes. Results are computed at `origin + row *
-    /// rowStride + column * columnStride`, or `+ columnOffsets[column]` when
-    /// the columns are scattered pixels (a transposed convolution's phase);
-    /// a residual is read there. They are stored there too, or where
-    /// `shuffle` moves them. A column whose offset is negative
-    /// (`DirectBand.skip`) is not stored. Plain values only: a tile copies
-    /// its target, and a closure here would be retained and released per tile.
+    /// rowStride + column * columnStride`, with `rowOffsets[row]` in place
+    /// of `row * rowStride` when the rows are scattered pixels (a tile with
+    /// output channels along its columns), or `columnOffsets[column]` in
+    /// place of `column * columnStride` when the columns are (a transposed
+    /// convolution's phase); a residual is read there. They are stored
+    /// there too, or where `shuffle` moves them. A row or column whose
+    /// offset is negative (`DirectBand.skip`) is not stored. Plain values
+    /// only: a tile copies its target, and a closure here would be retained
+    /// and released per tile.
     public struct Target {
         public var output: UnsafeMutablePointer<Float>
         public var origin: Int
         public var rowStride: Int
         public var columnStride: Int
+        public var rowOffsets: UnsafePointer<Int>?
         public var columnOffsets: UnsafePointer<Int>?
         public var shuffle: PixelShuffle?
 
         public init(output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int, columnStride: Int = 1,
-                    columnOffsets: UnsafePointer<Int>? = nil, shuffle: PixelShuffle? = nil) {
+                    rowOffsets: UnsafePointer<Int>? = nil, columnOffsets: UnsafePointer<Int>? = nil, shuffle: PixelShuffle? = nil) {
             self.output = output
             self.origin = origin
             self.rowStride = rowStride
             self.columnStride = columnStride
+            self.rowOffsets = rowOffsets
             self.columnOffsets = columnOffsets
             self.shuffle = shuffle
         }
@@ -129,8 +135,8 @@ public enum PackedGEMM {
             var column = 0
             while column < p {
                 let start = UnsafeRawPointer(panel + column * k)
-                tile(block: block, m: m, k: k, packed: a, column: column, width: min(columns, p - column),
-                     epilogue: epilogue, target: target) { kk in start + kk * columns * 4 }
+                tile(block: block, m: m, k: k, column: column, width: min(columns, p - column), epilogue: epilogue, target: target,
+                     rowsAt: Walk(a + block * k * rows, step: rows * 4), columnsAt: Walk(start, step: columns * 4))
                 column += columns
             }
         }
@@ -139,15 +145,35 @@ public enum PackedGEMM {
     /// Floats of partial sums one tile carries between slices of its depth.
     public static let carried = rows * columns
 
+    /// Byte offsets of a tile's 6 values of A for one depth from where they
+    /// start: neighbours in packed weights, anywhere in a band for pixels.
+    public typealias Spread = (Int, Int, Int, Int, Int, Int)
+    public static let packedSpread: Spread = (0, 4, 8, 12, 16, 20)
+
+    /// Where a tile finds an operand's values for depth kk: at `base` plus
+    /// `offsets[kk]` bytes, or plus kk * `step` bytes. Plain values, not a
+    /// closure: two closures made the tile an out-of-line call per depth.
+    public struct Walk {
+        public var base: UnsafeRawPointer, step: Int, offsets: UnsafePointer<Int>?
+
+        public init(_ base: UnsafeRawPointer, step: Int = 0, offsets: UnsafePointer<Int>? = nil) {
+            (self.base, self.step, self.offsets) = (base, step, offsets)
+        }
+
+        @inline(__always)
+        func callAsFunction(_ kk: Int) -> UnsafeRawPointer { base + (offsets.map { $0[kk] } ?? kk * step) }
+    }
+
     /// One 6 x 16 tile of C: rows from row block `block`, columns
-    /// `column..<column + width`, with B's 16 values for depth kk at
-    /// `source(kk)`. Over a slice `depth` of 0..<k, the sums start from
-    /// `carry` unless the slice is the first, and are left there unless it
-    /// is the last; only the last applies the epilogue and stores.
+    /// `column..<column + width`; for depth kk, A's 6 values at `spread`
+    /// from `rowsAt(kk)` and B's 16 at `columnsAt(kk)`. Over a slice
+    /// `depth` of 0..<k, the sums start from `carry` unless the slice is the
+    /// first, and are left there unless it is the last; only the last
+    /// applies the epilogue and stores.
     @inline(__always)
     public static func tile(block: Int, m: Int, k: Int, depth: Range<Int>? = nil, carry: UnsafeMutablePointer<Float>? = nil,
-                            packed a: UnsafePointer<Float>, column: Int, width: Int,
-                            epilogue: TileEpilogue, target: Target, source: (Int) -> UnsafeRawPointer) {
+                            column: Int, width: Int, epilogue: TileEpilogue, target: Target,
+                            rowsAt: Walk, spread: Spread = packedSpread, columnsAt: Walk) {
         let row = block * rows
         let height = min(rows, m - row)
         let depth = depth ?? 0..<k
@@ -160,24 +186,22 @@ public enum PackedGEMM {
             (c00, c01, c10, c11, c20, c21) = (load(0), load(1), load(2), load(3), load(4), load(5))
             (c30, c31, c40, c41, c50, c51) = (load(6), load(7), load(8), load(9), load(10), load(11))
         }
-        var x = a + (block * k + depth.lowerBound) * rows
         for kk in depth {
-            let b = source(kk)
+            let b = columnsAt(kk), x = rowsAt(kk)
             let lo = b.loadUnaligned(as: SIMD8<Float>.self)
             let hi = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-            var s = SIMD8<Float>(repeating: x[0])
+            var s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.0, as: Float.self))
             c00.addProduct(s, lo); c01.addProduct(s, hi)
-            s = SIMD8<Float>(repeating: x[1])
+            s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.1, as: Float.self))
             c10.addProduct(s, lo); c11.addProduct(s, hi)
-            s = SIMD8<Float>(repeating: x[2])
+            s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.2, as: Float.self))
             c20.addProduct(s, lo); c21.addProduct(s, hi)
-            s = SIMD8<Float>(repeating: x[3])
+            s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.3, as: Float.self))
             c30.addProduct(s, lo); c31.addProduct(s, hi)
-            s = SIMD8<Float>(repeating: x[4])
+            s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.4, as: Float.self))
             c40.addProduct(s, lo); c41.addProduct(s, hi)
-            s = SIMD8<Float>(repeating: x[5])
+            s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.5, as: Float.self))
             c50.addProduct(s, lo); c51.addProduct(s, hi)
-            x += rows
         }
         if let carry, depth.upperBound < k {
             let sums = UnsafeMutableRawPointer(carry)
@@ -244,7 +268,7 @@ public struct TileEpilogue: @unchecked Sendable {
         var v = value
         // The per-channel values of this row, or of these 16 columns (FusedEpilogue pads its arrays for that).
         func channel(_ values: UnsafePointer<Float>) -> SIMD16<Float> {
-            alongColumns ? UnsafeRawPointer(values + column).loadUnaligned(as: SIMD16<Float>.self) : SIMD16(repeating: values[firstRow + row])
+            alongColumns ? UnsafeRawPointer(values + firstRow + column).loadUnaligned(as: SIMD16<Float>.self) : SIMD16(repeating: values[firstRow + row])
         }
         for step in steps {
             switch step {
@@ -275,6 +299,26 @@ public struct TileEpilogue: @unchecked Sendable {
 
     @inline(__always)
     func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, row: Int, column: Int, width: Int, _ t: PackedGEMM.Target) {
+        if let rowOffsets = t.rowOffsets {
+            // One pixel's output channels, a plane apart.
+            let base = t.origin + rowOffsets[row] + column * t.columnStride, stride = t.columnStride
+            let v = apply(SIMD16<Float>(lowHalf: lo, highHalf: hi), row: row, column: column, width: width, contiguousAt: nil) {
+                base + $0 * stride
+            }
+            withUnsafeBytes(of: v) { raw in
+                let values = raw.baseAddress!.assumingMemoryBound(to: Float.self), output = t.output
+                if let shuffle = t.shuffle {
+                    for j in 0..<width { output[shuffle(base &+ j &* stride)] = values[j] }
+                } else {
+                    var p = output + base
+                    for j in 0..<width {
+                        p.pointee = values[j]
+                        p += stride
+                    }
+                }
+            }
+            return
+        }
         let rowStart = t.origin + row * t.rowStride
         let contiguous = t.columnOffsets == nil && t.columnStride == 1 && width == 16
         // A local function, not a closure value: a closure picked by a branch is boxed on the heap per call.

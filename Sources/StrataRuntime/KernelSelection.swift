@@ -164,9 +164,11 @@ struct KernelSelector {
                 kernel = LinearKernel(rows: x[0], weight: linear, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: steps))
                 summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
             } else {
-                kernel = TransposedKernel(input: x, weight: w, stride: (s[0], s[1]), padding: (p[0], p[1]), outputPadding: (op[0], op[1]),
-                                          dilation: (d[0], d[1]), groups: groups, scale: t.scale, epilogue: epilogue)
-                summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(s[0] * s[1]) phases"
+                let phases = TransposedKernel(input: x, weight: w, stride: (s[0], s[1]), padding: (p[0], p[1]),
+                                              outputPadding: (op[0], op[1]), dilation: (d[0], d[1]), groups: groups, scale: t.scale,
+                                              epilogue: epilogue)
+                kernel = phases
+                summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(s[0] * s[1]) phases\(phases.form)"
             }
         default:
             kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: w, scale: t.scale, epilogue: epilogue)

@@ -38,7 +38,7 @@ import Testing
         let pool = ThreadPool(threads: 2)
         for trial in 0..<120 {
             func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
-            let groups = pick([1, 1, 2, 3]), cg = pick([1, 2, 5]), og = pick([1, 3, 4, 7])
+            let groups = pick([1, 1, 2, 3]), cg = pick([1, 2, 5]), og = pick([1, 3, 4, 7, 17])
             let (kh, kw) = (pick([1, 2, 3, 5]), pick([1, 3]))
             let stride = (pick([1, 2]), pick([1, 2, 3])), dilation = (pick([1, 2]), pick([1, 2]))
             let padBegin = (pick([0, 1, 2]), pick([0, 1])), padEnd = (pick([0, 1, 2]), pick([0, 1]))
@@ -57,40 +57,50 @@ import Testing
 
     /// Larger convolutions: several bands and row blocks, the one-row tile,
     /// and depths cut into slices (40 x 3 x 3 = 360 taps) with a partial
-    /// last row block, strips first (19 x 19) and weights first (6 x 6).
+    /// last row block, strips first (19 x 19) and weights first (16 x 16).
+    /// Maps under 16 wide with 16 or more output channels put the channels
+    /// in the tiles' lanes: a partial last block of 16 (37 = 16 + 16 + 5),
+    /// sliced depths (64 x 9 taps), strides, groups and a batch.
     @Test func largeConvolutionsMatchReference() {
         var rng = Random(seed: 5)
         let pool = ThreadPool(threads: 2)
-        for (c, o, k, size) in [(48, 20, 1, 37), (9, 13, 3, 29), (4, 1, 5, 70), (3, 1, 3, 13), (40, 14, 3, 19), (64, 60, 3, 6)] {
-            let x = Self.random([1, c, size, size], &rng), weight = Self.random([o, c, k, k], &rng)
-            let g = Convolution.Geometry(stride: (1, 1), padBegin: (k / 2, k / 2), padEnd: (k / 2, k / 2), dilation: (1, 1), groups: 1)
-            let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, epilogue: FusedEpilogue())
-            let fast = Self.run(kernel, x, shape: kernel.outputShape, pool: pool)
-            #expect(Self.error(fast, Convolution.forward(x, weight: weight, bias: nil, g)) < 1e-5)
+        for (c, o, k, size, stride, groups, n) in [(48, 20, 1, 37, 1, 1, 1), (9, 13, 3, 29, 1, 1, 1), (4, 1, 5, 70, 1, 1, 1),
+                                                   (3, 1, 3, 13, 1, 1, 1), (40, 14, 3, 19, 1, 1, 1), (64, 60, 3, 16, 1, 1, 1),
+                                                   (20, 37, 3, 7, 1, 1, 2), (64, 32, 3, 8, 1, 1, 1), (6, 16, 4, 28, 2, 1, 3),
+                                                   (8, 34, 3, 11, 2, 2, 1), (1, 32, 4, 28, 2, 1, 2)] {
+            let x = Self.random([n, c, size, size], &rng), weight = Self.random([o, c / groups, k, k], &rng)
+            let g = Convolution.Geometry(stride: (stride, stride), padBegin: (k / 2, k / 2), padEnd: (k / 2, k / 2), dilation: (1, 1),
+                                         groups: groups)
+            let residual = Self.random(Convolution.forward(x, weight: weight, bias: nil, g).shape, &rng)
+            let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, epilogue: FusedEpilogue(steps: [.residual(0)]))
+            let fast = Self.run(kernel, x, residuals: [residual], shape: kernel.outputShape, pool: pool)
+            let expected = Elementwise.sum([Convolution.forward(x, weight: weight, bias: nil, g), residual])
+            #expect(Self.error(fast, expected) < 1e-5, "\(c) -> \(o), \(size)x\(size): \(kernel.form)")
         }
     }
 
-    /// Every epilogue step with a pixel shuffle, on a narrow map (tiles across rows) and a wide one (tiles within rows).
+    /// Every epilogue step with a pixel shuffle, on a narrow map (tiles across
+    /// rows, or with 20 channels, channels in lanes) and a wide one (tiles within rows).
     @Test func epiloguesMatchTheOpsTheyReplace() {
         var rng = Random(seed: 3)
         let pool = ThreadPool(threads: 2)
-        for (h, w) in [(6, 6), (5, 37)] {
-            let x = Self.random([2, 4, h, w], &rng), weight = Self.random([8, 4, 3, 3], &rng), residual = Self.random([2, 8, h, w], &rng)
-            let scale = Self.random([8], &rng), shift = Self.random([8], &rng), slopes = Self.random([8], &rng)
+        for (h, w, o) in [(6, 6, 8), (5, 37, 8), (6, 6, 20)] {
+            let x = Self.random([2, 4, h, w], &rng), weight = Self.random([o, 4, 3, 3], &rng), residual = Self.random([2, o, h, w], &rng)
+            let scale = Self.random([o], &rng), shift = Self.random([o], &rng), slopes = Self.random([o], &rng)
             let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
             var expected = Convolution.forward(x, weight: weight, bias: nil, g)
             let plane = h * w
-            for i in 0..<expected.count { expected.data[i] = expected.data[i] * scale.data[(i / plane) % 8] + shift.data[(i / plane) % 8] }
+            for i in 0..<expected.count { expected.data[i] = expected.data[i] * scale.data[(i / plane) % o] + shift.data[(i / plane) % o] }
             expected = Activation.prelu(expected, weight: slopes)
             expected = Elementwise.sum([Elementwise.scale(expected, by: 0.5), residual])
-            for i in 0..<expected.count { expected.data[i] = expected.data[i] * slopes.data[(i / plane) % 8] + shift.data[(i / plane) % 8] }
+            for i in 0..<expected.count { expected.data[i] = expected.data[i] * slopes.data[(i / plane) % o] + shift.data[(i / plane) % o] }
             expected = Activation.tanh.forward(expected)
             expected = Layout.pixelShuffle(expected, factor: 2)
             let epilogue = FusedEpilogue(steps: [.channelShift(shift.data), .prelu(slopes.data), .multiply(0.5), .residual(0),
                                                  .channelScale(slopes.data), .channelShift(shift.data), .function(.tanh)])
             let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, scale: scale.data, epilogue: epilogue, shuffle: 2)
             let fast = Self.run(kernel, x, residuals: [residual], shape: kernel.outputShape, pool: pool)
-            #expect(Self.error(fast, expected) < 1e-5, "\(h)x\(w): \(Self.error(fast, expected))")
+            #expect(Self.error(fast, expected) < 1e-5, "\(h)x\(w), \(o) channels: \(Self.error(fast, expected))")
         }
     }
 
@@ -180,7 +190,7 @@ extension FastKernelTests {
         let pool = ThreadPool(threads: 2)
         for trial in 0..<120 {
             func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
-            let groups = pick([1, 1, 2]), cg = pick([1, 3, 4]), og = pick([1, 2, 5, 8])
+            let groups = pick([1, 1, 2]), cg = pick([1, 3, 4]), og = pick([1, 2, 5, 8, 16])
             let (kh, kw) = (pick([1, 2, 3, 4]), pick([1, 3, 4]))
             let stride = (pick([1, 2, 3]), pick([1, 2])), dilation = (pick([1, 2]), pick([1, 3]))
             let padding = (pick([0, 1]), pick([0, 1, 2]))
@@ -197,12 +207,14 @@ extension FastKernelTests {
             let fast = Self.run(kernel, x, shape: kernel.outputShape, pool: pool)
             #expect(Self.error(fast, reference) < 1e-5, "trial \(trial): error \(Self.error(fast, reference)) x \(x.shape) w \(weight.shape) s \(stride) p \(padding) op \(outputPadding) d \(dilation)")
         }
-        // Deep phases, cut into slices: 100 channels x 2 x 2 taps.
-        let x = Self.random([1, 100, 6, 7], &rng), weight = Self.random([100, 9, 4, 4], &rng)
-        let kernel = TransposedKernel(input: x.shape, weight: weight, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
-                                      dilation: (1, 1), groups: 1, epilogue: FusedEpilogue())
-        let reference = Convolution.transposed(x, weight: weight, bias: nil, stride: (2, 2), padding: (1, 1),
-                                               outputPadding: (0, 0), dilation: (1, 1), groups: 1)
-        #expect(Self.error(Self.run(kernel, x, shape: kernel.outputShape, pool: pool), reference) < 1e-5)
+        // Deep phases, cut into slices: 100 channels x 2 x 2 taps; then with 40 output channels in lanes.
+        for (o, groups) in [(9, 1), (40, 1), (20, 2)] {
+            let x = Self.random([1, 100, 6, 7], &rng), weight = Self.random([100, o, 4, 4], &rng)
+            let kernel = TransposedKernel(input: x.shape, weight: weight, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
+                                          dilation: (1, 1), groups: groups, epilogue: FusedEpilogue())
+            let reference = Convolution.transposed(x, weight: weight, bias: nil, stride: (2, 2), padding: (1, 1),
+                                                   outputPadding: (0, 0), dilation: (1, 1), groups: groups)
+            #expect(Self.error(Self.run(kernel, x, shape: kernel.outputShape, pool: pool), reference) < 1e-5, "\(o)\(kernel.form)")
+        }
     }
 }
