@@ -70,10 +70,12 @@ struct DirectBand {
     /// `outputRows` x `columns` outputs per image for `m` output channels;
     /// `place(r, ox)` is where output (r, ox) goes relative to output
     /// (0, 0). Bands hold about 256 KB of input. Taps come channel by channel.
+    /// `extent` is the least extent of input, rows and columns, one output
+    /// reads: phases that share one band copy ask for the widest of theirs.
     init(outputRows: Int, columns: Int, channels: Int, stride: (Int, Int), top: Int, left: Int, taps tapList: [Tap],
-         m: Int, place: (Int, Int) -> Int) {
+         m: Int, extent: (Int, Int) = (1, 1), place: (Int, Int) -> Int) {
         let singleRow = m == 1
-        let reachY = (tapList.map(\.dy).max() ?? 0) + 1, reachX = (tapList.map(\.dx).max() ?? 0) + 1
+        let reachY = max(extent.0, (tapList.map(\.dy).max() ?? 0) + 1), reachX = max(extent.1, (tapList.map(\.dx).max() ?? 0) + 1)
         let (sy, sx) = stride
         let width = ((columns - 1) * sx + reachX + sx - 1) / sx
         // Share of computed columns that are stored, per row or across rows.

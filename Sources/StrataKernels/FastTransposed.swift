@@ -4,7 +4,8 @@
 /// kernel taps, so each phase is an ordinary convolution over only its
 /// taps, run in the direct form of `DirectBand`, its results written
 /// straight to their pixels with the epilogue applied in registers. Nothing
-/// is scattered or accumulated in memory. Tested against
+/// is scattered or accumulated in memory, and when the phases are of one
+/// size their input rows are copied once for all of them. Tested against
 /// `Convolution.transposed` in FastKernelTests.
 public final class TransposedKernel: @unchecked Sendable {
     public let inputShape: [Int]
@@ -25,8 +26,10 @@ public final class TransposedKernel: @unchecked Sendable {
     let groups: Int
     let outChannels: Int
     let epilogue: FusedEpilogue
-    /// (phase, batch, group, first phase row) of each job.
-    let jobs: [(Int, Int, Int, Int)]
+    /// Whether every phase reads one band, copied once per job.
+    let shared: Bool
+    /// (phases, batch, group, first phase row) of each job.
+    let jobs: [(Range<Int>, Int, Int, Int)]
 
     /// weight: [C, O/groups, kH, kW]; `scale` multiplies output channel o's weights.
     public init(input: [Int], weight: Tensor, stride: (Int, Int), padding: (Int, Int), outputPadding: (Int, Int),
@@ -47,47 +50,59 @@ public final class TransposedKernel: @unchecked Sendable {
             ((0..<out).filter { ($0 + p) % s == q }, (0..<kernel).filter { ($0 * d) % s == q })
         }
         var phases: [Phase] = []
-        var jobs: [(Int, Int, Int, Int)] = []
+        // Phase pixel (yi, xi) reads input (yi + cy[t], xi + cx[u]) for tap (t, u):
+        // neighbouring phase pixels read neighbouring inputs, as in an ordinary convolution.
+        var shapes: [(ys: [Int], xs: [Int], tys: [Int], txs: [Int], cy: [Int], cx: [Int])] = []
         for qy in 0..<stride.0 {
             for qx in 0..<stride.1 {
                 let (ys, tys) = axis(qy, out: ho, kernel: kh, s: stride.0, p: padding.0, d: dilation.0)
                 let (xs, txs) = axis(qx, out: wo, kernel: kw, s: stride.1, p: padding.1, d: dilation.1)
                 guard !ys.isEmpty && !xs.isEmpty else { continue }
-                // Phase pixel (yi, xi) reads input (yi + cy[t], xi + cx[u]) for tap (t, u):
-                // neighbouring phase pixels read neighbouring inputs, as in an ordinary convolution.
-                let cy = tys.map { (ys[0] + padding.0 - $0 * dilation.0) / stride.0 }
-                let cx = txs.map { (xs[0] + padding.1 - $0 * dilation.1) / stride.1 }
-                let top = cy.min() ?? 0, left = cx.min() ?? 0
-                var taps: [DirectBand.Tap] = []
-                for ic in 0..<cg {
-                    for t in cy { for u in cx { taps.append(DirectBand.Tap(channel: ic, dy: t - top, dx: u - left)) } }
-                }
-                let band = DirectBand(outputRows: ys.count, columns: xs.count, channels: cg, stride: (1, 1), top: top, left: left,
-                                      taps: taps, m: og) { r, x in r * stride.0 * wo + xs[x] - xs[0] }
-                let depth = cg * tys.count * txs.count
-                // A [og x depth] per group: A[oc, (ic, t, u)] = w[ic, oc, tys[t], txs[u]].
-                var packed: [Float] = []
-                for g in 0..<groups {
-                    var a = [Float](repeating: 0, count: og * depth)
-                    for oc in 0..<og {
-                        for ic in 0..<cg {
-                            for (t, ky) in tys.enumerated() {
-                                for (u, kx) in txs.enumerated() {
-                                    a[oc * depth + (ic * tys.count + t) * txs.count + u] =
-                                        weight.data[(((g * cg + ic) * og + oc) * kh + ky) * kw + kx]
-                                }
+                shapes.append((ys, xs, tys, txs, tys.map { (ys[0] + padding.0 - $0 * dilation.0) / stride.0 },
+                               txs.map { (xs[0] + padding.1 - $0 * dilation.1) / stride.1 }))
+            }
+        }
+        // Phases of one size (as with kernel 4, stride 2, padding 1) read their input through one
+        // band: its origin and extent cover every phase's taps, and a job copies it once for all phases.
+        shared = Set(shapes.map { [$0.ys.count, $0.xs.count] }).count == 1
+        let origin = (shapes.flatMap(\.cy).min() ?? 0, shapes.flatMap(\.cx).min() ?? 0)
+        let extent = (shapes.flatMap(\.cy).map { $0 - origin.0 + 1 }.max() ?? 1, shapes.flatMap(\.cx).map { $0 - origin.1 + 1 }.max() ?? 1)
+        for (ys, xs, tys, txs, cy, cx) in shapes {
+            let top = shared ? origin.0 : cy.min() ?? 0, left = shared ? origin.1 : cx.min() ?? 0
+            var taps: [DirectBand.Tap] = []
+            for ic in 0..<cg {
+                for t in cy { for u in cx { taps.append(DirectBand.Tap(channel: ic, dy: t - top, dx: u - left)) } }
+            }
+            let band = DirectBand(outputRows: ys.count, columns: xs.count, channels: cg, stride: (1, 1), top: top, left: left,
+                                  taps: taps, m: og, extent: shared ? extent : (1, 1)) { r, x in r * stride.0 * wo + xs[x] - xs[0] }
+            let depth = cg * tys.count * txs.count
+            // A [og x depth] per group: A[oc, (ic, t, u)] = w[ic, oc, tys[t], txs[u]].
+            var packed: [Float] = []
+            for g in 0..<groups {
+                var a = [Float](repeating: 0, count: og * depth)
+                for oc in 0..<og {
+                    for ic in 0..<cg {
+                        for (t, ky) in tys.enumerated() {
+                            for (u, kx) in txs.enumerated() {
+                                a[oc * depth + (ic * tys.count + t) * txs.count + u] =
+                                    weight.data[(((g * cg + ic) * og + oc) * kh + ky) * kw + kx]
                             }
                         }
                     }
-                    let rowScale = scale.map { Array($0[(g * og)..<((g + 1) * og)]) }
-                    packed += a.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: og, k: depth, scale: rowScale, rows: band.blockRows) }
                 }
-                for b in 0..<n {
-                    for g in 0..<groups {
-                        for y0 in Swift.stride(from: 0, to: ys.count, by: band.rows) { jobs.append((phases.count, b, g, y0)) }
+                let rowScale = scale.map { Array($0[(g * og)..<((g + 1) * og)]) }
+                packed += a.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: og, k: depth, scale: rowScale, rows: band.blockRows) }
+            }
+            phases.append(Phase(rows: ys.count, origin: ys[0] * wo + xs[0], pitch: stride.0 * wo, packed: packed + [0], band: band))
+        }
+        var jobs: [(Range<Int>, Int, Int, Int)] = []
+        for (index, phase) in phases.enumerated() where !shared || index == 0 {
+            for b in 0..<n {
+                for g in 0..<groups {
+                    for y0 in Swift.stride(from: 0, to: phase.rows, by: phase.band.rows) {
+                        jobs.append((shared ? phases.indices : index..<(index + 1), b, g, y0))
                     }
                 }
-                phases.append(Phase(rows: ys.count, origin: ys[0] * wo + xs[0], pitch: stride.0 * wo, packed: packed + [0], band: band))
             }
         }
         self.phases = phases
@@ -111,19 +126,20 @@ public final class TransposedKernel: @unchecked Sendable {
         pool.reserveScratch(scratchFloats)
         pool.parallelFor(split.items) { item, worker in
             let (job, items) = split.item(item)
-            let (index, b, group, y0) = self.jobs[job]
-            let phase = self.phases[index], band = phase.band
-            let rowBlocks = items.clamped(to: 0..<blocks(band))
-            guard !rowBlocks.isEmpty else { return }
-            let cg = band.channels, k = band.taps.count
-            let rows = min(band.rows, phase.rows - y0)
+            let (indices, b, group, y0) = self.jobs[job]
+            let first = self.phases[indices.lowerBound].band, cg = first.channels
+            let rows = min(first.rows, self.phases[indices.lowerBound].rows - y0)
+            guard !items.clamped(to: 0..<blocks(first)).isEmpty else { return }
             let buffer = pool.scratch(worker)
-            band.copy(y0: y0, rows: rows, h: h, w: w, plane: { x + (b * c + group * cg + $0) * h * w }, into: buffer)
-            phase.packed.withUnsafeBufferPointer { a in
-                band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks,
-                              packed: a.baseAddress! + group * blocks(band) * k * band.blockRows, epilogue: tile.rows(from: group * og),
-                              output: output, origin: (b * self.outChannels + group * og) * ho * wo + phase.origin + y0 * phase.pitch,
-                              rowStride: ho * wo)
+            first.copy(y0: y0, rows: rows, h: h, w: w, plane: { x + (b * c + group * cg + $0) * h * w }, into: buffer)
+            for phase in self.phases[indices] {
+                let band = phase.band, k = band.taps.count
+                phase.packed.withUnsafeBufferPointer { a in
+                    band.multiply(rows: rows, buffer: buffer, rowBlocks: items.clamped(to: 0..<blocks(band)),
+                                  packed: a.baseAddress! + group * blocks(band) * k * band.blockRows, epilogue: tile.rows(from: group * og),
+                                  output: output, origin: (b * self.outChannels + group * og) * ho * wo + phase.origin + y0 * phase.pitch,
+                                  rowStride: ho * wo)
+                }
             }
         }
     }
