@@ -136,37 +136,51 @@ struct DirectBand {
     /// (`rows` of them) from `plane(c)`, an h x w channel, into `buffer`.
     func copy(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
         let (sy, sx) = stride
-        // Band column t of phase p reads input column left + t * sx + p; with sx == 1, lo..<hi are inside the row.
-        let lo = min(width, max(0, -left)), hi = max(lo, min(width, w - left))
-        for c in 0..<channels {
-            let source = plane(c)
-            for q in 0..<((rows - 1) * sy + reach) {
-                let iy = y0 * sy + top + q
-                let (phase, index) = sy == 1 ? (0, q) : (q % sy, q / sy)
-                guard rowPhases[phase] else { continue }
-                let first = buffer + (c * sy + phase) * sx * planeSize + index * width
-                guard iy >= 0 && iy < h else {
-                    for p in 0..<sx where columnPhases[p] { (first + p * planeSize).update(repeating: 0, count: width) }
-                    continue
-                }
-                let row = source + iy * w
-                if sx == 1 {
-                    first.update(repeating: 0, count: lo)
-                    (first + lo).update(from: row + left + lo, count: hi - lo)
-                    (first + hi).update(repeating: 0, count: width - hi)
-                    continue
-                }
-                for p in 0..<sx where columnPhases[p] {
-                    // Plane column t reads input column left + p + t * sx; inside the row for t in from..<to.
-                    let dst = first + p * planeSize, x0 = left + p
-                    let from = min(width, max(0, (-x0 + sx - 1) / sx)), to = max(from, min(width, (w - x0 + sx - 1) / sx))
-                    dst.update(repeating: 0, count: from)
-                    for t in from..<to { dst[t] = row[x0 + t * sx] }
-                    (dst + to).update(repeating: 0, count: width - to)
+        // Per band row a few floats are copied: divisions and calls to memset per row cost more than the copy.
+        withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: sx) { spans in
+            // Plane column t of column phase p reads input column left + p + t * sx; inside the row for t in from..<to.
+            for p in 0..<sx {
+                let x0 = left + p, from = min(width, max(0, (-x0 + sx - 1) / sx))
+                spans[p] = (from, max(from, min(width, (w - x0 + sx - 1) / sx)))
+            }
+            for c in 0..<channels {
+                let source = plane(c)
+                var (phase, index) = (0, 0)
+                for q in 0..<((rows - 1) * sy + reach) {
+                    defer {
+                        phase += 1
+                        if phase == sy { (phase, index) = (0, index + 1) }
+                    }
+                    guard rowPhases[phase] else { continue }
+                    let iy = y0 * sy + top + q
+                    let first = buffer + (c * sy + phase) * sx * planeSize + index * width
+                    for p in 0..<sx where columnPhases[p] {
+                        let dst = first + p * planeSize, (from, to) = iy >= 0 && iy < h ? spans[p] : (0, 0)
+                        Self.pad(dst, from: from, to: to, width: width)
+                        guard from < to else { continue }
+                        let row = source + iy * w + left + p
+                        if sx == 1 {
+                            (dst + from).update(from: row + from, count: to - from)
+                        } else {
+                            for t in from..<to { dst[t] = row[t * sx] }
+                        }
+                    }
                 }
             }
         }
         (buffer + channels * sy * sx * planeSize).update(repeating: 0, count: width + 64)
+    }
+
+    /// Zeros the columns of a band row outside from..<to, before they are
+    /// copied: padding is a float or two, stored as a vector at each end.
+    @inline(__always)
+    static func pad(_ row: UnsafeMutablePointer<Float>, from: Int, to: Int, width: Int) {
+        guard width >= 8 && from <= 8 && width - to <= 8 else {
+            row.update(repeating: 0, count: from)
+            return (row + to).update(repeating: 0, count: width - to)
+        }
+        UnsafeMutableRawPointer(row).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(row + width - 8).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
     }
 
     /// Rows of the weights per packed block.
