@@ -1,10 +1,12 @@
-/// The fast path of convolutions and linear layers: C = A * B for
-/// A = weights [M x K], packed once at plan time into blocks of 6 rows, and
-/// B = the layer's input rearranged into panels [K x P] a few hundred columns
-/// at a time (never a whole im2col matrix), with the epilogue applied to
-/// each 6 x 16 register tile before it is stored: 12 accumulators of 8
-/// lanes, two panel loads and one broadcast fill AVX2's 16 vector
-/// registers. Products accumulate in Float with fused multiply-adds.
+/// The fast path of convolutions and linear layers: C = A * B in 6 x 16
+/// register tiles, 12 accumulators of 8 lanes, two loads of B and one
+/// broadcast of A filling AVX2's 16 vector registers, the epilogue applied
+/// to each tile before it is stored. Either A is the weights, packed once
+/// at plan time into blocks of 6 rows, and B the input (a band of a direct
+/// convolution, never an im2col matrix), or A is the input, 6 pixels or
+/// rows read where they lie, and B the weights packed in blocks of 16
+/// (output channels along the lanes). Products accumulate in Float with
+/// fused multiply-adds.
 public enum PackedGEMM {
     public static let rows = 6
     public static let columns = 16
@@ -22,12 +24,6 @@ public enum PackedGEMM {
             for kk in 0..<k { packed[base + kk * rows] = a[i * k + kk] * s }
         }
         return packed
-    }
-
-    /// Columns per panel for depth k: panels of at most 256 KB stay in L2
-    /// while every row block streams through them; 16 to 256 columns.
-    public static func panelColumns(depth k: Int) -> Int {
-        max(1, min(16, 65_536 / (max(k, 1) * columns))) * columns
     }
 
     /// One row of C (the first of row block 0) over up to 64 neighbouring
@@ -124,21 +120,6 @@ public enum PackedGEMM {
             let p = position % pixels, oc = (position / pixels) % channels, b = position / (pixels * channels)
             let cc = oc / (r * r), i = (oc / r) % r, j = oc % r
             return ((b * (channels / (r * r)) + cc) * height * r + (p / width) * r + i) * width * r + (p % width) * r + j
-        }
-    }
-
-    /// Computes rows [rowBlocks * 6] ∩ 0..<m of C for the `p` columns of one panel.
-    @inline(__always)
-    public static func multiply(rowBlocks: Range<Int>, m: Int, k: Int, packed a: UnsafePointer<Float>,
-                                panel: UnsafePointer<Float>, columns p: Int, epilogue: TileEpilogue, target: Target) {
-        for block in rowBlocks {
-            var column = 0
-            while column < p {
-                let start = UnsafeRawPointer(panel + column * k)
-                tile(block: block, m: m, k: k, column: column, width: min(columns, p - column), epilogue: epilogue, target: target,
-                     rowsAt: Walk(a + block * k * rows, step: rows * 4), columnsAt: Walk(start, step: columns * 4))
-                column += columns
-            }
         }
     }
 
