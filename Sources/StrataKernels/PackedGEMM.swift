@@ -321,6 +321,13 @@ public struct TileEpilogue: @unchecked Sendable {
                 for j in 0..<16 { base[j * shuffle.factor] = values[j] }
                 return
             }
+            if t.columnOffsets == nil && t.columnStride == 1 && t.shuffle == nil && width >= 8 {
+                // A row's last, narrower strip (28 = 16 + 12): 8 at once, then the rest.
+                let base = t.output + position(0)
+                UnsafeMutableRawPointer(base).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self)
+                for j in 8..<width { base[j] = values[j] }
+                return
+            }
             for j in 0..<width {
                 let p = position(j)
                 guard p >= 0 else { continue }
