@@ -62,7 +62,7 @@ struct DirectBand {
     /// (7x7, 8x8) a 16-pixel strip wastes columns or crosses rows; 6 pixels
     /// taken anywhere from `pixels` waste none, at the price of scalar stores.
     let lanes: Bool
-    /// Band columns of the outputs that are stored, in order, and where each goes.
+    /// Band columns of the outputs that are stored, in order, and where each goes (lanes only).
     let pixels: [Int], pixelPlaces: [Int]
 
     static let skip = Int.min / 4
@@ -112,11 +112,11 @@ struct DirectBand {
         self.outputs = outputs
         self.runs = runs
         self.m = m
-        pixels = outputs.indices.filter { outputs[$0] != Self.skip }
-        pixelPlaces = pixels.map { outputs[$0] }
         // Measured: lanes win on every map narrower than a tile (7x7 to 14x14, up to 2.4x on a
         // 1-channel first layer), and lose on wider ones (1.2-1.8x on 32x32) to their scalar stores.
         lanes = m >= PackedGEMM.columns && columns < PackedGEMM.columns
+        pixels = lanes ? outputs.indices.filter { outputs[$0] != Self.skip } : []
+        pixelPlaces = pixels.map { outputs[$0] }
         let perChannel = max(1, tapList.count / channels)
         // A single row of C has no row blocks to share a strip with.
         slice = singleRow || tapList.count <= 256 ? max(1, tapList.count) : max(1, 192 / perChannel) * perChannel

@@ -9,6 +9,8 @@ public final class PoolingKernel: @unchecked Sendable {
     let window: Pooling.Window
     let average: Bool
     let countIncludePad: Bool
+    /// Every window inside the plane: no padding, none cut by the edge.
+    let inside: Bool
 
     /// input: [N, C, H, W] (1-D pooling with H = 1).
     public init(input: [Int], window: Pooling.Window, average: Bool, countIncludePad: Bool) {
@@ -17,6 +19,8 @@ public final class PoolingKernel: @unchecked Sendable {
         self.window = window
         self.average = average
         self.countIncludePad = countIncludePad
+        inside = window.padding == (0, 0) && (outputShape[2] - 1) * window.stride.0 + window.kernel.0 <= input[2]
+            && (outputShape[3] - 1) * window.stride.1 + window.kernel.1 <= input[3]
     }
 
     /// Global pooling: one value per plane of [N, C, ...].
@@ -27,11 +31,6 @@ public final class PoolingKernel: @unchecked Sendable {
                   average: average, countIncludePad: true)
     }
 
-    /// Every window inside the plane: no padding, none cut by the edge.
-    var inside: Bool {
-        window.padding == (0, 0) && (outputShape[2] - 1) * window.stride.0 + window.kernel.0 <= inputShape[2]
-            && (outputShape[3] - 1) * window.stride.1 + window.kernel.1 <= inputShape[3]
-    }
 
     /// A row of the plane, for windows reduced rows first.
     public var scratchFloats: Int { inside ? inputShape[3] : 0 }
