@@ -186,6 +186,10 @@ struct DirectBand {
     /// Rows of the weights per packed block.
     var blockRows: Int { lanes ? PackedGEMM.columns : PackedGEMM.rows }
 
+    /// The first tap of each slice of depth; at least one slice, since a
+    /// phase without taps still stores its epilogue (a bias).
+    var slices: StrideTo<Int> { Swift.stride(from: 0, to: max(taps.count, 1), by: slice) }
+
     /// Columns per strip: a tile's, or the one-row tile's for a single row of C.
     var step: Int { m == 1 ? 64 : PackedGEMM.columns }
 
@@ -204,19 +208,23 @@ struct DirectBand {
     func weightsFirst(rowBlocks: Int) -> Bool { rowBlocks * taps.count * PackedGEMM.rows > bandFloats }
 
     /// C = A x band for the band's `rows` output rows: row blocks
-    /// `rowBlocks` of the packed weights `a` (m rows, depth = taps), tiles
-    /// stored through `epilogue` at `origin` + the band column's output
-    /// offset, or moved by `shuffle`.
+    /// `rowBlocks` of the packed weights `a` (m rows, depth = taps, blocks
+    /// of `blockRows`), tiles stored through `epilogue` at `origin` + the
+    /// band column's output offset (`rowStride` apart per output channel),
+    /// or moved by `shuffle`.
     func multiply(rows: Int, buffer: UnsafeMutablePointer<Float>, rowBlocks: Range<Int>, packed a: UnsafePointer<Float>,
                   epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int,
                   shuffle: PackedGEMM.PixelShuffle? = nil) {
-        let k = taps.count
         let carry = buffer + bandFloats
+        if lanes {
+            return multiplyLanes(count: rows * columns, buffer: buffer, carry: carry, rowBlocks: rowBlocks, packed: a,
+                                 epilogue: epilogue, target: PackedGEMM.Target(output: output, origin: origin, rowStride: 0,
+                                                                               columnStride: rowStride, shuffle: shuffle))
+        }
+        let k = taps.count
         let residual = epilogue.residual
         let (lines, length, pitch, perLine) = strips(rows: rows)
         let count = lines * perLine
-        // At least one slice: a phase without taps still stores its epilogue (a bias).
-        let slices = Swift.stride(from: 0, to: max(k, 1), by: slice)
         taps.withUnsafeBufferPointer { tapBuffer in
             outputs.withUnsafeBufferPointer { places in
                 let tap = tapBuffer.baseAddress!
@@ -236,12 +244,6 @@ struct DirectBand {
                                     column: strip.column, width: strip.width, epilogue: epilogue, target: strip.target,
                                     rowsAt: PackedGEMM.Walk(a + block * k * PackedGEMM.rows, step: PackedGEMM.rows * 4),
                                     columnsAt: PackedGEMM.Walk(buffer + strip.j, offsets: tap))
-                }
-                if lanes {
-                    multiplyLanes(count: rows * columns, buffer: buffer, carry: carry, rowBlocks: rowBlocks, packed: a, epilogue: epilogue,
-                                  target: PackedGEMM.Target(output: output, origin: origin, rowStride: 0, columnStride: rowStride,
-                                                            shuffle: shuffle))
-                    return
                 }
                 if m == 1 {
                     for s in 0..<count {
@@ -284,8 +286,9 @@ struct DirectBand {
 
     /// The first `count` stored outputs, 6 at a time, times row blocks
     /// `rowBlocks` of 16 output channels.
-    private func multiplyLanes(count: Int, buffer: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>, rowBlocks: Range<Int>, packed a: UnsafePointer<Float>,
-                               epilogue: TileEpilogue, target: PackedGEMM.Target) {
+    private func multiplyLanes(count: Int, buffer: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>,
+                               rowBlocks: Range<Int>, packed a: UnsafePointer<Float>, epilogue: TileEpilogue,
+                               target: PackedGEMM.Target) {
         let k = taps.count, width = PackedGEMM.columns
         var along = epilogue
         along.alongColumns = true
@@ -297,13 +300,13 @@ struct DirectBand {
                     // A block's slice of weights stays in L1 while every tile reads it, and the
                     // lines a block stores to stay there from one tile to the next.
                     for block in rowBlocks {
-                        for first in Swift.stride(from: 0, to: max(k, 1), by: slice) {
+                        for first in slices {
                             for t in Swift.stride(from: 0, to: count, by: PackedGEMM.rows) {
                                 let j = pix[t]
                                 // Rows past the count repeat the first; they are not stored.
                                 func spread(_ i: Int) -> Int { t + i < count ? 4 * (pix[t + i] - j) : 0 }
                                 PackedGEMM.tile(block: t / PackedGEMM.rows, m: count, k: k, depth: first..<min(k, first + slice),
-                                                carry: carry + t * PackedGEMM.columns, column: block * width,
+                                                carry: carry + t / PackedGEMM.rows * PackedGEMM.carried, column: block * width,
                                                 width: min(width, m - block * width), epilogue: along, target: target,
                                                 rowsAt: PackedGEMM.Walk(buffer + j, offsets: tap.baseAddress!),
                                                 spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),

@@ -37,7 +37,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
             }
         }
         let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
-                          taps: taps, m: og) { r, ox in r * wo + ox }
+                              taps: taps, m: og) { r, ox in r * wo + ox }
         self.band = band
         packed = weight.data.withUnsafeBufferPointer { ws in
             (0..<g.groups).flatMap { group in
@@ -47,9 +47,11 @@ public final class ConvolutionKernel: @unchecked Sendable {
         }
     }
 
-    /// How the band is read: row by row, or across rows when they are narrow.
+    /// How the band is read: row by row, across rows when they are narrow,
+    /// or 6 pixels at a time with output channels in the lanes.
     public var form: String {
-        (band.stride == (1, 1) ? "direct" : "direct s\(band.stride.0)x\(band.stride.1)") + (band.lanes ? " channels in lanes" : band.flattened ? " flattened" : "")
+        (band.stride == (1, 1) ? "direct" : "direct s\(band.stride.0)x\(band.stride.1)")
+            + (band.lanes ? " channels in lanes" : band.flattened ? " flattened" : "")
     }
 
     /// Floats of scratch each worker needs.

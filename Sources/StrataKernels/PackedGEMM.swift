@@ -216,9 +216,10 @@ public struct TileEpilogue: @unchecked Sendable {
     }
 
     public var steps: [Step]
-    /// Output channels run along the columns of C instead of its rows (a
-    /// matrix-vector product with the weights as B): per-channel values are
-    /// then read 16 at a time, from the tile's first column on.
+    /// Output channels run along the columns of C instead of its rows (the
+    /// weights are B: a matrix-vector product, a linear layer, a
+    /// convolution with channels in lanes): per-channel values are then
+    /// read 16 at a time, from the tile's first column on.
     public var alongColumns: Bool
     /// The row of C that tile row 0 is, for per-row values (moved, not copied, per job).
     var firstRow = 0

@@ -126,7 +126,8 @@ struct KernelSelector {
         let bias: [FusedEpilogue.Step] = parameter(node, "bias").map { [.channelShift($0.data)] } ?? []
         guard let t = try translate(node, channels: channels, first: bias, fold: true, shuffleAllowed: node.op == .conv2d)
         else { return nil }
-        let epilogue = FusedEpilogue(steps: t.steps)
+        // Built where used: the 1x1-input transposed case spreads its own.
+        func epilogue() -> FusedEpilogue { FusedEpilogue(steps: t.steps) }
         let kernel: PreparedKernel
         var summary: String
         switch node.op {
@@ -141,7 +142,7 @@ struct KernelSelector {
                                        groups: node.int("groups") ?? 1)
             let input = twoD ? x : [x[0], x[1], 1, x[2]]
             let weight = twoD ? w : w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
-            let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue, shuffle: t.shuffle)
+            let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(), shuffle: t.shuffle)
             kernel = conv
             summary = "gemm conv \(weight.shape[2])x\(weight.shape[3]) \(conv.form)"
             if g.groups > 1 { summary += " groups \(g.groups)" }
@@ -166,12 +167,12 @@ struct KernelSelector {
             } else {
                 let phases = TransposedKernel(input: x, weight: w, stride: (s[0], s[1]), padding: (p[0], p[1]),
                                               outputPadding: (op[0], op[1]), dilation: (d[0], d[1]), groups: groups, scale: t.scale,
-                                              epilogue: epilogue)
+                                              epilogue: epilogue())
                 kernel = phases
                 summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(s[0] * s[1]) phases\(phases.form)"
             }
         default:
-            kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: w, scale: t.scale, epilogue: epilogue)
+            kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: w, scale: t.scale, epilogue: epilogue())
             summary = x.reduce(1, *) / w.shape[1] < LinearKernel.vectorRows ? "gemv linear" : "gemm linear"
         }
         return .fast(kernel, residuals: t.residuals, summary: summary + describe(t.steps, shuffle: t.shuffle, folded: t.scale != nil))
