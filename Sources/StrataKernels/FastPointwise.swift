@@ -16,14 +16,20 @@ public final class PointwiseKernel: @unchecked Sendable {
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
-        let tile = epilogue.tile(residuals: residuals)
-        let planes = outer * channels, inner = inner
+        Self.pass(x, output: output, planes: outer * channels, channels: channels, inner: inner,
+                  tile: epilogue.tile(residuals: residuals), pool: pool)
+    }
+
+    /// `tile` applied to `planes` planes of `inner` values, plane p with the
+    /// per-channel values of channel p % `channels`, 16 values at a time.
+    static func pass(_ x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, planes: Int, channels: Int, inner: Int,
+                     tile: TileEpilogue, pool: ThreadPool) {
         // Jobs of at least 16K values, so a small tensor is not split.
         let chunk = max(16, (16_384 / 16) * 16)
         let perPlane = (inner + chunk - 1) / chunk
         pool.parallelFor(planes * perPlane) { job, _ in
             let plane = job / perPlane, start = (job % perPlane) * chunk
-            let row = plane % self.channels
+            let row = plane % channels
             let end = min(inner, start + chunk)
             var i = start
             while i < end {

@@ -59,12 +59,21 @@ public final class FusedEpilogue: @unchecked Sendable {
 public protocol PreparedKernel: AnyObject, Sendable {
     /// Floats of scratch each worker needs.
     var scratchFloats: Int { get }
+    /// Whether each output element depends only on the input element at
+    /// its own position (after whatever the kernel read first), so that the
+    /// output may overwrite the input.
+    var elementwise: Bool { get }
     func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, pool: ThreadPool)
 }
 
 extension ConvolutionKernel: PreparedKernel {}
 extension TransposedKernel: PreparedKernel {}
 extension LinearKernel: PreparedKernel {}
+extension PreparedKernel {
+    public var elementwise: Bool { false }
+}
+
 extension PointwiseKernel: PreparedKernel {
     public var scratchFloats: Int { 0 }
+    public var elementwise: Bool { true }
 }

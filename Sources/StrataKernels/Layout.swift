@@ -33,30 +33,50 @@ public enum Layout {
         return Tensor(shape: shape, data: data)
     }
 
-    public enum PadMode: String, Sendable { case zeros, reflect, replicate }
+    public enum PadMode: String, Sendable {
+        case zeros, reflect, replicate
+
+        /// The input index that padded index `i` (possibly outside 0..<size) reads; nil for a zero.
+        func source(_ i: Int, _ size: Int) -> Int? {
+            switch self {
+            case .zeros: return i >= 0 && i < size ? i : nil
+            case .replicate: return Swift.min(Swift.max(i, 0), size - 1)
+            case .reflect: return i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i)
+            }
+        }
+    }
 
     /// x: [N, C, H, W] padded by [top, bottom, left, right].
     public static func pad(_ x: Tensor, top: Int, bottom: Int, left: Int, right: Int, mode: PadMode) -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let ho = h + top + bottom, wo = w + left + right
         var y = Tensor(zeros: [n, c, ho, wo])
-        func source(_ i: Int, _ size: Int) -> Int? {
-            switch mode {
-            case .zeros: return i >= 0 && i < size ? i : nil
-            case .replicate: return Swift.min(Swift.max(i, 0), size - 1)
-            case .reflect: return i < 0 ? -i : (i >= size ? 2 * (size - 1) - i : i)
-            }
-        }
         for plane in 0..<(n * c) {
             for oy in 0..<ho {
-                guard let iy = source(oy - top, h) else { continue }
+                guard let iy = mode.source(oy - top, h) else { continue }
                 for ox in 0..<wo {
-                    guard let ix = source(ox - left, w) else { continue }
+                    guard let ix = mode.source(ox - left, w) else { continue }
                     y.data[(plane * ho + oy) * wo + ox] = x.data[(plane * h + iy) * w + ix]
                 }
             }
         }
         return y
+    }
+
+    /// Along one axis of an upsampling by `s` from `size` to `out`: the two
+    /// source indices output index `o` blends and the weight of the second
+    /// (nearest: one index, weight 0), by PyTorch's source-pixel rules.
+    static func sample(_ o: Int, _ size: Int, _ out: Int, _ s: Int, bilinear: Bool, alignCorners: Bool) -> (Int, Int, Double) {
+        guard bilinear else { return (o / s, o / s, 0) }
+        var src: Double
+        if alignCorners {
+            src = out > 1 ? Double(o) * Double(size - 1) / Double(out - 1) : 0
+        } else {
+            src = Swift.max((Double(o) + 0.5) / Double(s) - 0.5, 0)
+        }
+        let i0 = Swift.min(Int(src), size - 1)
+        let i1 = Swift.min(i0 + 1, size - 1)
+        return (i0, i1, src - Double(i0))
     }
 
     /// x: [N, C, H, W] -> [N, C, H*sh, W*sw], nearest or bilinear, with
@@ -65,24 +85,11 @@ public enum Layout {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let ho = h * scale.0, wo = w * scale.1
         var y = Tensor(zeros: [n, c, ho, wo])
-        /// The two source indices and the weight of the second, along one axis.
-        func sample(_ o: Int, _ size: Int, _ out: Int, _ s: Int) -> (Int, Int, Double) {
-            guard bilinear else { return (o / s, o / s, 0) }
-            var src: Double
-            if alignCorners {
-                src = out > 1 ? Double(o) * Double(size - 1) / Double(out - 1) : 0
-            } else {
-                src = Swift.max((Double(o) + 0.5) / Double(s) - 0.5, 0)
-            }
-            let i0 = Swift.min(Int(src), size - 1)
-            let i1 = Swift.min(i0 + 1, size - 1)
-            return (i0, i1, src - Double(i0))
-        }
         for plane in 0..<(n * c) {
             for oy in 0..<ho {
-                let (y0, y1, ly) = sample(oy, h, ho, scale.0)
+                let (y0, y1, ly) = sample(oy, h, ho, scale.0, bilinear: bilinear, alignCorners: alignCorners)
                 for ox in 0..<wo {
-                    let (x0, x1, lx) = sample(ox, w, wo, scale.1)
+                    let (x0, x1, lx) = sample(ox, w, wo, scale.1, bilinear: bilinear, alignCorners: alignCorners)
                     func at(_ iy: Int, _ ix: Int) -> Double { Double(x.data[(plane * h + iy) * w + ix]) }
                     let top = at(y0, x0) * (1 - lx) + at(y0, x1) * lx
                     let bottom = at(y1, x0) * (1 - lx) + at(y1, x1) * lx

@@ -81,10 +81,10 @@ public final class ExecutionPlan: @unchecked Sendable {
                 steps.append(Step(node: node, kind: .alias, summary: "alias", inPlace: false, parallel: false, kernel: nil, residuals: []))
             case .fast(let kernel, let residuals, let summary):
                 let out = node.output
-                if kernel is PointwiseKernel, isFloat(input), size(input) == size(out), dies(input) {
+                if kernel.elementwise, isFloat(input), size(input) == size(out), dies(input) {
                     memory.share(out.index, with: input.index)
                     inPlace = true
-                } else if !(kernel is PointwiseKernel), !summary.contains("shuffled"),
+                } else if !kernel.elementwise, !summary.contains("shuffled"),
                           let r = residuals.first(where: { size($0) == size(out) && dies($0) }),
                           node.inputs.allSatisfy({ memory.storageOf[$0.index] != memory.storageOf[r.index] }) {
                     // Each output element is written where its residual was just read.

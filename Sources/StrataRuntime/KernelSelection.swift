@@ -36,6 +36,10 @@ struct KernelSelector {
             return try pointwise(node) ?? .reference
         case .maxPool1d, .avgPool1d, .maxPool2d, .avgPool2d, .globalAvgPool, .globalMaxPool:
             return node.epilogue.isEmpty ? pooling(node) : .reference
+        case .instanceNorm, .groupNorm:
+            return try groupNorm(node) ?? .reference
+        case .pad, .upsample:
+            return node.epilogue.isEmpty ? layout(node) : .reference
         default:
             return .reference
         }
@@ -193,6 +197,29 @@ struct KernelSelector {
         let kernel = PoolingKernel(input: twoD ? x : [x[0], x[1], 1, x[2]], window: window, average: average,
                                    countIncludePad: node.bool("count_include_pad") ?? true)
         return .fast(kernel, residuals: [], summary: "pool \(window.kernel.0)x\(window.kernel.1)")
+    }
+
+    private func groupNorm(_ node: Node) throws -> KernelChoice? {
+        let x = shape(node.inputs[0])
+        guard x.count >= 2, let t = try translate(node, channels: x[1], first: [], fold: false, shuffleAllowed: false) else { return nil }
+        let kernel = GroupNormKernel(input: x, groups: node.op == .instanceNorm ? x[1] : node.int("groups") ?? 1,
+                                     weight: parameter(node, "weight")?.data, bias: parameter(node, "bias")?.data,
+                                     eps: node.float("eps") ?? 1e-5, epilogue: FusedEpilogue(steps: t.steps))
+        return .fast(kernel, residuals: t.residuals, summary: node.op.name + describe(t.steps, shuffle: 1, folded: false))
+    }
+
+    private func layout(_ node: Node) -> KernelChoice {
+        let x = shape(node.inputs[0])
+        guard x.count == 4 else { return .reference }
+        if node.op == .pad {
+            let a = node.ints("amount") ?? [0, 0, 0, 0]
+            let mode = Layout.PadMode(rawValue: node.choice("mode") ?? "zeros") ?? .zeros
+            return .fast(PadKernel(input: x, top: a[0], bottom: a[1], left: a[2], right: a[3], mode: mode), residuals: [],
+                         summary: "pad \(mode.rawValue)")
+        }
+        let s = node.ints("scale") ?? [2, 2], bilinear = node.choice("mode") == "bilinear"
+        let kernel = UpsampleKernel(input: x, scale: (s[0], s[1]), bilinear: bilinear, alignCorners: node.bool("align_corners") ?? false)
+        return .fast(kernel, residuals: [], summary: "upsample " + (bilinear ? "bilinear" : "nearest"))
     }
 
     private func pointwise(_ node: Node) throws -> KernelChoice? {

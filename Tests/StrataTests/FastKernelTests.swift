@@ -219,3 +219,56 @@ extension FastKernelTests {
         }
     }
 }
+
+extension FastKernelTests {
+    /// Instance and group norm with an epilogue that has per-channel values
+    /// (a prelu) and a residual, on maps whose sizes leave tails of fewer than
+    /// 16 values, span several 4096-value partial sums, and sit far from zero.
+    @Test func groupNormMatchesReference() {
+        var rng = Random(seed: 41)
+        let pool = ThreadPool(threads: 2)
+        for (shape, groups, offset) in [([2, 6, 5, 7], 6, 0), ([3, 8, 9, 1], 2, 0), ([1, 4, 70, 90], 4, 100), ([2, 3, 11], 1, -3)] {
+            var x = Self.random(shape, &rng)
+            x.data = x.data.map { $0 + Float(offset) }
+            let c = shape[1], weight = Self.random([c], &rng), bias = Self.random([c], &rng)
+            let slopes = Self.random([c], &rng), residual = Self.random(shape, &rng)
+            let kernel = GroupNormKernel(input: shape, groups: groups, weight: weight.data, bias: bias.data, eps: 1e-5,
+                                         epilogue: FusedEpilogue(steps: [.prelu(slopes.data), .residual(0)]))
+            let normalized = Normalization.group(x, groups: groups, weight: weight, bias: bias, eps: 1e-5)
+            let expected = Elementwise.sum([Activation.prelu(normalized, weight: slopes), residual])
+            let fast = Self.run(kernel, x, residuals: [residual], shape: shape, pool: pool)
+            #expect(Self.error(fast, expected) < 1e-5, "\(shape) groups \(groups): \(Self.error(fast, expected))")
+            // Without affine terms or an epilogue, in place.
+            let plain = GroupNormKernel(input: shape, groups: groups, weight: nil, bias: nil, eps: 1e-3, epilogue: FusedEpilogue())
+            var inPlace = x
+            inPlace.data.withUnsafeMutableBufferPointer { p in
+                plain.run(p.baseAddress!, residuals: [], output: p.baseAddress!, pool: pool)
+            }
+            let reference = Normalization.group(x, groups: groups, weight: nil, bias: nil, eps: 1e-3)
+            #expect(Self.error(inPlace, reference) < 1e-5, "\(shape) groups \(groups) in place")
+        }
+    }
+
+    @Test func padAndUpsampleMatchReference() {
+        var rng = Random(seed: 43)
+        let pool = ThreadPool(threads: 2)
+        for trial in 0..<40 {
+            func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
+            let x = Self.random([pick([1, 2]), pick([1, 3]), pick([4, 5, 9]), pick([4, 6, 17])], &rng)
+            let amounts = (0..<4).map { _ in pick([0, 1, 2, 3]) }
+            for mode in [Layout.PadMode.zeros, .reflect, .replicate] {
+                let kernel = PadKernel(input: x.shape, top: amounts[0], bottom: amounts[1], left: amounts[2], right: amounts[3], mode: mode)
+                let reference = Layout.pad(x, top: amounts[0], bottom: amounts[1], left: amounts[2], right: amounts[3], mode: mode)
+                #expect(Self.error(Self.run(kernel, x, shape: kernel.outputShape, pool: pool), reference) == 0,
+                        "trial \(trial): pad \(amounts) \(mode)")
+            }
+            let scale = (pick([1, 2, 3]), pick([1, 2, 4]))
+            for (bilinear, corners) in [(false, false), (true, false), (true, true)] {
+                let kernel = UpsampleKernel(input: x.shape, scale: scale, bilinear: bilinear, alignCorners: corners)
+                let reference = Layout.upsample(x, scale: scale, bilinear: bilinear, alignCorners: corners)
+                #expect(Self.error(Self.run(kernel, x, shape: kernel.outputShape, pool: pool), reference) < 1e-6,
+                        "trial \(trial): upsample \(scale) bilinear \(bilinear) align_corners \(corners)")
+            }
+        }
+    }
+}
