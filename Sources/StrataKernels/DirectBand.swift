@@ -74,12 +74,11 @@ struct DirectBand {
     /// reads: phases that share one band copy ask for the widest of theirs.
     init(outputRows: Int, columns: Int, channels: Int, stride: (Int, Int), top: Int, left: Int, taps tapList: [Tap],
          m: Int, extent: (Int, Int) = (1, 1), place: (Int, Int) -> Int) {
-        let singleRow = m == 1
         let reachY = max(extent.0, (tapList.map(\.dy).max() ?? 0) + 1), reachX = max(extent.1, (tapList.map(\.dx).max() ?? 0) + 1)
         let (sy, sx) = stride
         let width = ((columns - 1) * sx + reachX + sx - 1) / sx
         // Share of computed columns that are stored, per row or across rows.
-        let tile = Double(singleRow ? 64 : PackedGEMM.columns)
+        let tile = Double(Self.step(m: m))
         let perRow = Double(columns) / ((Double(columns) / tile).rounded(.up) * tile)
         flattened = Double(columns) / Double(width) > perRow + 0.05
         let fit = max(1, (65_536 / (channels * width * sx) - reachY) / sy + 1)
@@ -119,7 +118,7 @@ struct DirectBand {
         pixelPlaces = pixels.map { outputs[$0] }
         let perChannel = max(1, tapList.count / channels)
         // A single row of C has no row blocks to share a strip with.
-        slice = singleRow || tapList.count <= 256 ? max(1, tapList.count) : max(1, 192 / perChannel) * perChannel
+        slice = m == 1 || tapList.count <= 256 ? max(1, tapList.count) : max(1, 192 / perChannel) * perChannel
     }
 
     /// Floats of the band's input, with room for tiles that read past its end.
@@ -190,8 +189,10 @@ struct DirectBand {
     /// phase without taps still stores its epilogue (a bias).
     var slices: StrideTo<Int> { Swift.stride(from: 0, to: max(taps.count, 1), by: slice) }
 
-    /// Columns per strip: a tile's, or the one-row tile's for a single row of C.
-    var step: Int { m == 1 ? 64 : PackedGEMM.columns }
+    /// Columns per strip: a tile's, or the one-row tile's for a single row
+    /// of C, or the three-row tile's for two or three.
+    static func step(m: Int) -> Int { m == 1 ? 64 : m <= 3 ? 32 : PackedGEMM.columns }
+    var step: Int { Self.step(m: m) }
 
     /// Strips of columns a band of `rows` output rows is computed in: of
     /// 16 columns (64 for a single row of C), along each output row, or
@@ -230,7 +231,6 @@ struct DirectBand {
                 let tap = tapBuffer.baseAddress!
                 let scattered = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride,
                                                   columnOffsets: places.baseAddress!, shuffle: shuffle)
-                typealias Strip = (j: Int, width: Int, target: PackedGEMM.Target, column: Int)
                 /// Strip s: its first band column, width, where it is stored, and its first column there.
                 func strip(_ s: Int) -> Strip {
                     let ox = (s % perLine) * step, j = (s / perLine) * pitch + ox, width = min(step, length - ox)
@@ -245,14 +245,8 @@ struct DirectBand {
                                     rowsAt: PackedGEMM.Walk(a + block * k * PackedGEMM.rows, step: PackedGEMM.rows * 4),
                                     columnsAt: PackedGEMM.Walk(buffer + strip.j, offsets: tap))
                 }
-                if m == 1 {
-                    for s in 0..<count {
-                        let (j, width, target, column) = strip(s)
-                        PackedGEMM.singleRow(k: k, packed: a, column: column, width: width, epilogue: epilogue, target: target) {
-                            UnsafeRawPointer(buffer + j) + tap[$0]
-                        }
-                    }
-                    return
+                if m <= 3 {
+                    return fewRows(count: count, buffer: buffer, carry: carry, tap: tap, packed: a, epilogue: epilogue, strip: strip)
                 }
                 if weightsFirst(rowBlocks: rowBlocks.count) {
                     for block in rowBlocks {
@@ -280,6 +274,32 @@ struct DirectBand {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// A strip of columns: its first band column, width, where it is stored, and its first column there.
+    typealias Strip = (j: Int, width: Int, target: PackedGEMM.Target, column: Int)
+
+    /// The `count` strips of a layer with one to three output channels, on
+    /// the one-row or the three-row tile. Out of line: inlined into
+    /// `multiply`, the tiles' vector loads were left as calls.
+    @inline(never)
+    private func fewRows(count: Int, buffer: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>, tap: UnsafePointer<Int>,
+                         packed a: UnsafePointer<Float>, epilogue: TileEpilogue, strip: (Int) -> Strip) {
+        let k = taps.count
+        for s in 0..<count {
+            let (j, width, target, column) = strip(s)
+            if m == 1 {
+                PackedGEMM.singleRow(k: k, packed: a, column: column, width: width, epilogue: epilogue, target: target) {
+                    UnsafeRawPointer(buffer + j) + tap[$0]
+                }
+                continue
+            }
+            // A slice's inputs stay in L1 while its taps pass over them (a 9x9 layer's whole strip would not fit).
+            for first in slices {
+                PackedGEMM.threeRows(k: k, m: m, depth: first..<min(k, first + slice), carry: carry, packed: a, column: column,
+                                     width: width, epilogue: epilogue, target: target) { UnsafeRawPointer(buffer + j) + tap[$0] }
             }
         }
     }

@@ -53,6 +53,52 @@ public enum PackedGEMM {
         if width > 48 { epilogue.store(c6, c7, row: 0, column: column + 48, width: width - 48, target) }
     }
 
+    /// Two or three rows of C (row block 0, its other rows zero) over up to
+    /// 32 neighbouring columns, for a layer with two or three output
+    /// channels (an RGB image's last layer), where a 6-row tile would
+    /// compute half its rows for nothing: 12 accumulators, B's 32 values
+    /// for depth kk at `source(kk)`. Sums are carried between slices of
+    /// depth as `tile` carries them.
+    @inline(__always)
+    public static func threeRows(k: Int, m: Int, depth: Range<Int>, carry: UnsafeMutablePointer<Float>, packed a: UnsafePointer<Float>,
+                                 column: Int, width: Int, epilogue: TileEpilogue, target: Target, source: (Int) -> UnsafeRawPointer) {
+        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>(), c03 = SIMD8<Float>()
+        var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>(), c13 = SIMD8<Float>()
+        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>(), c23 = SIMD8<Float>()
+        if depth.lowerBound > 0 {
+            let sums = UnsafeRawPointer(carry)
+            func load(_ i: Int) -> SIMD8<Float> { sums.loadUnaligned(fromByteOffset: 32 * i, as: SIMD8<Float>.self) }
+            (c00, c01, c02, c03, c10, c11) = (load(0), load(1), load(2), load(3), load(4), load(5))
+            (c12, c13, c20, c21, c22, c23) = (load(6), load(7), load(8), load(9), load(10), load(11))
+        }
+        for kk in depth {
+            let b = source(kk), w = a + kk * rows
+            let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            let b2 = b.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), b3 = b.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+            var s = SIMD8<Float>(repeating: w[0])
+            c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2); c03.addProduct(s, b3)
+            s = SIMD8<Float>(repeating: w[1])
+            c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2); c13.addProduct(s, b3)
+            s = SIMD8<Float>(repeating: w[2])
+            c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2); c23.addProduct(s, b3)
+        }
+        if depth.upperBound < k {
+            let sums = UnsafeMutableRawPointer(carry)
+            func save(_ c: SIMD8<Float>, _ i: Int) { sums.storeBytes(of: c, toByteOffset: 32 * i, as: SIMD8<Float>.self) }
+            save(c00, 0); save(c01, 1); save(c02, 2); save(c03, 3); save(c10, 4); save(c11, 5)
+            save(c12, 6); save(c13, 7); save(c20, 8); save(c21, 9); save(c22, 10); save(c23, 11)
+            return
+        }
+        let (first, second) = (min(columns, width), width - columns)
+        epilogue.store(c00, c01, row: 0, column: column, width: first, target)
+        if second > 0 { epilogue.store(c02, c03, row: 0, column: column + columns, width: second, target) }
+        epilogue.store(c10, c11, row: 1, column: column, width: first, target)
+        if second > 0 { epilogue.store(c12, c13, row: 1, column: column + columns, width: second, target) }
+        guard m > 2 else { return }
+        epilogue.store(c20, c21, row: 2, column: column, width: first, target)
+        if second > 0 { epilogue.store(c22, c23, row: 2, column: column + columns, width: second, target) }
+    }
+
     /// Work items for a pool: `jobs` pieces of the columns, each cut into
     /// ranges of row blocks when there are too few to keep every thread busy.
     public struct Split {

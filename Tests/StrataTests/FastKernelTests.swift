@@ -68,7 +68,9 @@ import Testing
         for (c, o, k, size, stride, groups, n) in [(48, 20, 1, 37, 1, 1, 1), (9, 13, 3, 29, 1, 1, 1), (4, 1, 5, 70, 1, 1, 1),
                                                    (3, 1, 3, 13, 1, 1, 1), (40, 14, 3, 19, 1, 1, 1), (64, 60, 3, 16, 1, 1, 1),
                                                    (20, 37, 3, 7, 1, 1, 2), (64, 32, 3, 8, 1, 1, 1), (6, 16, 4, 28, 2, 1, 3),
-                                                   (8, 34, 3, 11, 2, 2, 1), (1, 32, 4, 28, 2, 1, 2)] {
+                                                   (8, 34, 3, 11, 2, 2, 1), (1, 32, 4, 28, 2, 1, 2),
+                                                   // Two and three output channels on the three-row tile, in slices of depth.
+                                                   (32, 3, 9, 21, 1, 1, 1), (40, 2, 3, 37, 1, 1, 2)] {
             let x = Self.random([n, c, size, size], &rng), weight = Self.random([o, c / groups, k, k], &rng)
             let g = Convolution.Geometry(stride: (stride, stride), padBegin: (k / 2, k / 2), padEnd: (k / 2, k / 2), dilation: (1, 1),
                                          groups: groups)
