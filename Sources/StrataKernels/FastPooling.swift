@@ -52,6 +52,16 @@ public final class PoolingKernel: @unchecked Sendable {
                         let next = first + ky * w
                         if average { for i in 0..<w { row[i] += next[i] } } else { for i in 0..<w { row[i] = max(row[i], next[i]) } }
                     }
+                    let out = dst + oy * wo
+                    if win.kernel.1 == 2 && win.stride.1 == 2 {
+                        // A loop of pairs that LLVM vectorizes, its loads deinterleaved by shuffles.
+                        if average {
+                            for ox in 0..<wo { out[ox] = (row[2 * ox] + row[2 * ox + 1]) * scale }
+                        } else {
+                            for ox in 0..<wo { out[ox] = Swift.max(row[2 * ox], row[2 * ox + 1]) }
+                        }
+                        continue
+                    }
                     for ox in 0..<wo {
                         let x0 = ox * win.stride.1
                         var v = row[x0]

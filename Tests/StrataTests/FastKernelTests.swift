@@ -163,6 +163,15 @@ import Testing
                 #expect(Self.error(fast, reference) < 1e-6, "trial \(trial) average \(average)")
             }
         }
+        // LeNet's and VGG's windows, pairs of columns taken 8 at a time, with odd widths' tails.
+        for (shape, k) in [([2, 3, 28, 28], (2, 2)), ([1, 2, 9, 37], (2, 2)), ([1, 2, 6, 19], (3, 2))] {
+            let x = Self.random(shape, &rng), window = Pooling.Window(kernel: k, stride: (2, 2), padding: (0, 0), ceilMode: false)
+            for average in [false, true] {
+                let kernel = PoolingKernel(input: x.shape, window: window, average: average, countIncludePad: true)
+                let reference = average ? Pooling.average(x, window, countIncludePad: true) : Pooling.max(x, window)
+                #expect(Self.error(Self.run(kernel, x, shape: kernel.outputShape, pool: pool), reference) < 1e-6, "\(shape) average \(average)")
+            }
+        }
         let x = Self.random([2, 5, 3, 7], &rng)
         for average in [false, true] {
             let fast = Self.run(PoolingKernel(global: x.shape, average: average), x, shape: [2, 5], pool: pool)
