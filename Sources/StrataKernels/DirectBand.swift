@@ -231,6 +231,7 @@ struct DirectBand {
                 let tap = tapBuffer.baseAddress!
                 let scattered = PackedGEMM.Target(output: output, origin: origin, rowStride: rowStride,
                                                   columnOffsets: places.baseAddress!, shuffle: shuffle)
+                typealias Strip = (j: Int, width: Int, target: PackedGEMM.Target, column: Int)
                 /// Strip s: its first band column, width, where it is stored, and its first column there.
                 func strip(_ s: Int) -> Strip {
                     let ox = (s % perLine) * step, j = (s / perLine) * pitch + ox, width = min(step, length - ox)
@@ -245,8 +246,25 @@ struct DirectBand {
                                     rowsAt: PackedGEMM.Walk(a + block * k * PackedGEMM.rows, step: PackedGEMM.rows * 4),
                                     columnsAt: PackedGEMM.Walk(buffer + strip.j, offsets: tap))
                 }
+                if m == 1 {
+                    for s in 0..<count {
+                        let (j, width, target, column) = strip(s)
+                        PackedGEMM.singleRow(k: k, packed: a, column: column, width: width, epilogue: epilogue, target: target) {
+                            UnsafeRawPointer(buffer + j) + tap[$0]
+                        }
+                    }
+                    return
+                }
                 if m <= 3 {
-                    return fewRows(count: count, buffer: buffer, carry: carry, tap: tap, packed: a, epilogue: epilogue, strip: strip)
+                    for s in 0..<count {
+                        let (j, width, target, column) = strip(s)
+                        // A slice's inputs stay in L1 while its taps pass over them (a 9x9 layer's whole strip would not fit).
+                        for first in slices {
+                            PackedGEMM.threeRows(k: k, m: m, depth: first..<min(k, first + slice), carry: carry, packed: a, column: column,
+                                                 width: width, epilogue: epilogue, target: target, source: buffer + j, offsets: tap)
+                        }
+                    }
+                    return
                 }
                 if weightsFirst(rowBlocks: rowBlocks.count) {
                     for block in rowBlocks {
@@ -274,32 +292,6 @@ struct DirectBand {
                         }
                     }
                 }
-            }
-        }
-    }
-
-    /// A strip of columns: its first band column, width, where it is stored, and its first column there.
-    typealias Strip = (j: Int, width: Int, target: PackedGEMM.Target, column: Int)
-
-    /// The `count` strips of a layer with one to three output channels, on
-    /// the one-row or the three-row tile. Out of line: inlined into
-    /// `multiply`, the tiles' vector loads were left as calls.
-    @inline(never)
-    private func fewRows(count: Int, buffer: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>, tap: UnsafePointer<Int>,
-                         packed a: UnsafePointer<Float>, epilogue: TileEpilogue, strip: (Int) -> Strip) {
-        let k = taps.count
-        for s in 0..<count {
-            let (j, width, target, column) = strip(s)
-            if m == 1 {
-                PackedGEMM.singleRow(k: k, packed: a, column: column, width: width, epilogue: epilogue, target: target) {
-                    UnsafeRawPointer(buffer + j) + tap[$0]
-                }
-                continue
-            }
-            // A slice's inputs stay in L1 while its taps pass over them (a 9x9 layer's whole strip would not fit).
-            for first in slices {
-                PackedGEMM.threeRows(k: k, m: m, depth: first..<min(k, first + slice), carry: carry, packed: a, column: column,
-                                     width: width, epilogue: epilogue, target: target) { UnsafeRawPointer(buffer + j) + tap[$0] }
             }
         }
     }

@@ -57,11 +57,14 @@ public enum PackedGEMM {
     /// 32 neighbouring columns, for a layer with two or three output
     /// channels (an RGB image's last layer), where a 6-row tile would
     /// compute half its rows for nothing: 12 accumulators, B's 32 values
-    /// for depth kk at `source(kk)`. Sums are carried between slices of
-    /// depth as `tile` carries them.
-    @inline(__always)
-    public static func threeRows(k: Int, m: Int, depth: Range<Int>, carry: UnsafeMutablePointer<Float>, packed a: UnsafePointer<Float>,
-                                 column: Int, width: Int, epilogue: TileEpilogue, target: Target, source: (Int) -> UnsafeRawPointer) {
+    /// from `source` + `offsets[kk]` bytes. Sums are carried between slices
+    /// of depth as `tile` carries them. Out of line: inlined into
+    /// `DirectBand.multiply` with the other tiles, its vector loads and the
+    /// epilogue's min and max were left as calls.
+    @inline(never)
+    static func threeRows(k: Int, m: Int, depth: Range<Int>, carry: UnsafeMutablePointer<Float>, packed a: UnsafePointer<Float>,
+                          column: Int, width: Int, epilogue: TileEpilogue, target: Target, source: UnsafeMutablePointer<Float>,
+                          offsets: UnsafePointer<Int>) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>(), c03 = SIMD8<Float>()
         var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>(), c13 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>(), c23 = SIMD8<Float>()
@@ -72,7 +75,7 @@ public enum PackedGEMM {
             (c12, c13, c20, c21, c22, c23) = (load(6), load(7), load(8), load(9), load(10), load(11))
         }
         for kk in depth {
-            let b = source(kk), w = a + kk * rows
+            let b = UnsafeRawPointer(source) + offsets[kk], w = a + kk * rows
             let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             let b2 = b.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), b3 = b.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
             var s = SIMD8<Float>(repeating: w[0])
