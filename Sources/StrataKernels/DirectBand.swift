@@ -61,6 +61,7 @@ struct DirectBand {
     /// instead of 6 channels x 16 neighbouring pixels. On narrow maps
     /// (7x7, 8x8) a 16-pixel strip wastes columns or crosses rows; 6 pixels
     /// taken anywhere from `pixels` waste none, at the price of scalar stores.
+    /// With 32 output channels, 6-row blocks compute 36 rows; 16-channel ones 32.
     let lanes: Bool
     /// Band columns of the outputs that are stored, in order, and where each goes (lanes only).
     let pixels: [Int], pixelPlaces: [Int]
@@ -72,8 +73,9 @@ struct DirectBand {
     /// (0, 0). Bands hold about 256 KB of input. Taps come channel by channel.
     /// `extent` is the least extent of input, rows and columns, one output
     /// reads: phases that share one band copy ask for the widest of theirs.
+    /// `shuffled`: the outputs are stored through a pixel shuffle.
     init(outputRows: Int, columns: Int, channels: Int, stride: (Int, Int), top: Int, left: Int, taps tapList: [Tap],
-         m: Int, extent: (Int, Int) = (1, 1), place: (Int, Int) -> Int) {
+         m: Int, extent: (Int, Int) = (1, 1), shuffled: Bool = false, place: (Int, Int) -> Int) {
         let reachY = max(extent.0, (tapList.map(\.dy).max() ?? 0) + 1), reachX = max(extent.1, (tapList.map(\.dx).max() ?? 0) + 1)
         let (sy, sx) = stride
         let width = ((columns - 1) * sx + reachX + sx - 1) / sx
@@ -112,8 +114,13 @@ struct DirectBand {
         self.runs = runs
         self.m = m
         // Measured: lanes win on every map narrower than a tile (7x7 to 14x14, up to 2.4x on a
-        // 1-channel first layer), and lose on wider ones (1.2-1.8x on 32x32) to their scalar stores.
-        lanes = m >= PackedGEMM.columns && columns < PackedGEMM.columns
+        // 1-channel first layer), and lose on wider ones (1.2-1.8x on 32x32, 144-288 taps) to their
+        // scalar stores; unless the layer is deep, its stores a small share, and 6-row blocks waste
+        // more rows than 16-channel ones (ESPCN's 64 -> 32 3x3 at 224x224: 11-15% faster). Shuffled,
+        // the scalar stores each divide to find their place (EDSR's upsampling layer 1.6x slower).
+        let rowBlocksWaste = Double((m + 5) / 6 * 6) / Double(m), laneBlocksWaste = Double((m + 15) / 16 * 16) / Double(m)
+        lanes = m >= PackedGEMM.columns
+            && (columns < PackedGEMM.columns || (!shuffled && tapList.count >= 512 && laneBlocksWaste + 0.05 < rowBlocksWaste))
         pixels = lanes ? outputs.indices.filter { outputs[$0] != Self.skip } : []
         pixelPlaces = pixels.map { outputs[$0] }
         let perChannel = max(1, tapList.count / channels)

@@ -70,7 +70,9 @@ import Testing
                                                    (20, 37, 3, 7, 1, 1, 2), (64, 32, 3, 8, 1, 1, 1), (6, 16, 4, 28, 2, 1, 3),
                                                    (8, 34, 3, 11, 2, 2, 1), (1, 32, 4, 28, 2, 1, 2),
                                                    // Two and three output channels on the three-row tile, in slices of depth.
-                                                   (32, 3, 9, 21, 1, 1, 1), (40, 2, 3, 37, 1, 1, 2)] {
+                                                   (32, 3, 9, 21, 1, 1, 1), (40, 2, 3, 37, 1, 1, 2),
+                                                   // 32 channels in lanes on a wide map, deep enough for it.
+                                                   (64, 32, 3, 21, 1, 1, 2)] {
             let x = Self.random([n, c, size, size], &rng), weight = Self.random([o, c / groups, k, k], &rng)
             let g = Convolution.Geometry(stride: (stride, stride), padBegin: (k / 2, k / 2), padEnd: (k / 2, k / 2), dilation: (1, 1),
                                          groups: groups)
@@ -79,6 +81,7 @@ import Testing
             let fast = Self.run(kernel, x, residuals: [residual], shape: kernel.outputShape, pool: pool)
             let expected = Elementwise.sum([Convolution.forward(x, weight: weight, bias: nil, g), residual])
             #expect(Self.error(fast, expected) < 1e-5, "\(c) -> \(o), \(size)x\(size): \(kernel.form)")
+            #expect(kernel.form.hasSuffix("lanes") == (o >= 16 && (size / stride < 16 || c == 64 && o == 32)), "\(kernel.form)")
         }
     }
 
