@@ -202,7 +202,7 @@ struct DirectBand {
     var step: Int { Self.step(m: m) }
 
     /// Strips of columns a band of `rows` output rows is computed in: of
-    /// 16 columns (64 for a single row of C), along each output row, or
+    /// 16 columns (64 for a single row of C, 32 for two or three), along each output row, or
     /// along the whole band when flattened.
     func strips(rows: Int) -> (lines: Int, length: Int, pitch: Int, perLine: Int) {
         let (lines, length, pitch) = flattened ? (1, rows * width, 0) : (rows, columns, width)
