@@ -8,8 +8,10 @@ struct Rule: Sendable {
 }
 
 enum Rules {
-    /// Ops that compute with weights and can apply an epilogue in registers.
-    static let producers: Set<Op> = [.conv1d, .conv2d, .convTranspose2d, .linear]
+    /// Ops that apply an epilogue to their results before storing them: the
+    /// weighted layers in registers, instance and group norm in their
+    /// normalizing pass (a style network's norm -> relu, norm -> add).
+    static let producers: Set<Op> = [.conv1d, .conv2d, .convTranspose2d, .linear, .instanceNorm, .groupNorm]
     static let activations: Set<Op> = [.relu, .leakyRelu, .sigmoid, .tanh, .silu, .elu, .gelu, .prelu]
 
     static let all: [Rule] = [
@@ -75,7 +77,7 @@ enum Rules {
         },
     ]
 
-    /// The node computing `v` when it can take an epilogue: a conv or linear
+    /// The node computing `v` when it can take an epilogue (one of `producers`)
     /// read only here, not a network output, not already storing shuffled.
     static func fusable(_ w: Working, _ v: ValueID) -> Int? {
         guard let p = w.producer(v), let node = w.nodes[p], producers.contains(node.op), w.uses(v) == 1, !w.isOutput(v),
@@ -91,7 +93,7 @@ enum Rules {
             guard fusing else { continue }
             let reasons = node.inputs.map { v -> String in
                 guard let p = w.producer(v), let producer = w.nodes[p] else { return "its input is a network input" }
-                if !producers.contains(producer.op) { return "its input comes from \(producer.op.name) \(producer.path), not a conv or linear layer" }
+                if !producers.contains(producer.op) { return "its input comes from \(producer.op.name) \(producer.path), not an op that takes an epilogue" }
                 if w.isOutput(v) { return "\(producer.op.name) \(producer.path) is a network output" }
                 if w.uses(v) > 1 { return "\(producer.op.name) \(producer.path) has \(w.uses(v)) readers" }
                 if node.op == .pixelShuffle && producer.op != .conv2d { return "only conv2d stores shuffled" }

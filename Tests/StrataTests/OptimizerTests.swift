@@ -47,6 +47,18 @@ import Testing
         if case .add = second.epilogue.first {} else { Issue.record("the block's add is not fused into 1.0.2: \(second.epilogue)") }
     }
 
+    /// A style network's residual block: the first norm takes its relu, the
+    /// second the block's add (`optimizedEqualsReference` checks the result).
+    @Test func instanceNormTakesReluAndResidualAdd() throws {
+        let model = try Pipeline.load(path: Repo.url("Specs/fast-style-transfer.yaml").path, network: nil, dims: nil).model
+        let g = try #require(model.networks.first)
+        let r = try Optimizer.optimize(g)
+        #expect(!r.graph.nodes.contains { $0.op == .relu || $0.op == .add })
+        let first = try #require(r.graph.nodes.first { $0.path == "3.0.1" }), body = try #require(r.graph.nodes.first { $0.path == "3.0.body" })
+        #expect(first.op == .instanceNorm && first.epilogue.count == 1)
+        if case .add = body.epilogue.first {} else { Issue.record("the block's add is not fused into its second norm: \(body.epilogue)") }
+    }
+
     @Test func rewriteLimitStopsEarly() throws {
         let model = try Pipeline.load(path: Repo.url("Specs/dcgan-64.yaml").path, network: nil, dims: nil).model
         let g = try #require(model.network("generator"))
