@@ -231,6 +231,14 @@ extension FastKernelTests {
                                                    outputPadding: (0, 0), dilation: (1, 1), groups: groups)
             #expect(Self.error(Self.run(kernel, x, shape: kernel.outputShape, pool: pool), reference) < 1e-5, "\(o)\(kernel.form)")
         }
+        // Wide phases (20x19) of a layer deep enough (128 channels x 2 x 2 taps) for 32 channels in lanes.
+        let x = Self.random([1, 128, 20, 19], &rng), weight = Self.random([128, 32, 4, 4], &rng)
+        let kernel = TransposedKernel(input: x.shape, weight: weight, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
+                                      dilation: (1, 1), groups: 1, epilogue: FusedEpilogue())
+        let reference = Convolution.transposed(x, weight: weight, bias: nil, stride: (2, 2), padding: (1, 1),
+                                               outputPadding: (0, 0), dilation: (1, 1), groups: 1)
+        #expect(kernel.form == " channels in lanes")
+        #expect(Self.error(Self.run(kernel, x, shape: kernel.outputShape, pool: pool), reference) < 1e-5)
     }
 }
 
