@@ -189,18 +189,30 @@ public struct Executor {
         case .mul: return .float(Elementwise.product(args.map(\.tensor)))
         case .scale: return .float(Elementwise.scale(x, by: node.float("factor") ?? 1))
         case .pad:
-            let a = node.ints("amount") ?? [0, 0, 0, 0]
-            return .float(Layout.pad(x, top: a[0], bottom: a[1], left: a[2], right: a[3],
-                                     mode: Layout.PadMode(rawValue: node.choice("mode") ?? "zeros") ?? .zeros))
+            let (a, mode) = node.padding
+            return .float(Layout.pad(x, top: a[0], bottom: a[1], left: a[2], right: a[3], mode: mode))
         case .upsample:
-            let s = node.ints("scale") ?? [2, 2]
-            return .float(Layout.upsample(x, scale: (s[0], s[1]), bilinear: node.choice("mode") == "bilinear",
-                                          alignCorners: node.bool("align_corners") ?? false))
+            let u = node.upsampling
+            return .float(Layout.upsample(x, scale: u.scale, bilinear: u.bilinear, alignCorners: u.alignCorners))
         case .pixelShuffle:
             return .float(Layout.pixelShuffle(x, factor: node.int("factor") ?? 1))
         case .reparameterize:
             let eps = Tensor(shape: x.shape, data: noise.normal(count: x.count))
             return .float(Elementwise.reparameterize(mu: x, logvar: args[1].tensor, eps: eps))
         }
+    }
+}
+
+/// Attributes that the reference lowering and the kernel selection both read, with their defaults.
+extension Node {
+    /// A pad's [top, bottom, left, right] and mode.
+    var padding: (amounts: [Int], mode: Layout.PadMode) {
+        (ints("amount") ?? [0, 0, 0, 0], Layout.PadMode(rawValue: choice("mode") ?? "zeros") ?? .zeros)
+    }
+
+    /// An upsampling's factor per axis, and how it samples.
+    var upsampling: (scale: (Int, Int), bilinear: Bool, alignCorners: Bool) {
+        let s = ints("scale") ?? [2, 2]
+        return ((s[0], s[1]), choice("mode") == "bilinear", bool("align_corners") ?? false)
     }
 }

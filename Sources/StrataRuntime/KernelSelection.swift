@@ -212,14 +212,13 @@ struct KernelSelector {
         let x = shape(node.inputs[0])
         guard x.count == 4 else { return .reference }
         if node.op == .pad {
-            let a = node.ints("amount") ?? [0, 0, 0, 0]
-            let mode = Layout.PadMode(rawValue: node.choice("mode") ?? "zeros") ?? .zeros
+            let (a, mode) = node.padding
             return .fast(PadKernel(input: x, top: a[0], bottom: a[1], left: a[2], right: a[3], mode: mode), residuals: [],
                          summary: "pad \(mode.rawValue)")
         }
-        let s = node.ints("scale") ?? [2, 2], bilinear = node.choice("mode") == "bilinear"
-        let kernel = UpsampleKernel(input: x, scale: (s[0], s[1]), bilinear: bilinear, alignCorners: node.bool("align_corners") ?? false)
-        return .fast(kernel, residuals: [], summary: "upsample " + (bilinear ? "bilinear" : "nearest"))
+        let u = node.upsampling
+        let kernel = UpsampleKernel(input: x, scale: u.scale, bilinear: u.bilinear, alignCorners: u.alignCorners)
+        return .fast(kernel, residuals: [], summary: "upsample " + (u.bilinear ? "bilinear" : "nearest"))
     }
 
     private func pointwise(_ node: Node) throws -> KernelChoice? {
