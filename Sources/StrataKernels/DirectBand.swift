@@ -250,8 +250,8 @@ struct DirectBand {
                 func tile(_ block: Int, _ first: Int, _ strip: Strip, carry sums: UnsafeMutablePointer<Float>) {
                     PackedGEMM.tile(block: block, m: m, k: k, depth: first..<min(k, first + slice), carry: sums,
                                     column: strip.column, width: strip.width, epilogue: epilogue, target: strip.target,
-                                    rowsAt: PackedGEMM.Walk(a + block * k * PackedGEMM.rows, step: PackedGEMM.rows * 4),
-                                    columnsAt: PackedGEMM.Walk(buffer + strip.j, offsets: tap))
+                                    rowsAt: PackedGEMM.Stride(a + block * k * PackedGEMM.rows, step: PackedGEMM.rows * 4),
+                                    columnsAt: PackedGEMM.Table(buffer + strip.j, offsets: tap))
                 }
                 if m == 1 {
                     for s in 0..<count {
@@ -327,9 +327,9 @@ struct DirectBand {
                                 PackedGEMM.tile(block: t / PackedGEMM.rows, m: count, k: k, depth: first..<min(k, first + slice),
                                                 carry: carry + t / PackedGEMM.rows * PackedGEMM.carried, column: block * width,
                                                 width: min(width, m - block * width), epilogue: along, target: target,
-                                                rowsAt: PackedGEMM.Walk(buffer + j, offsets: tap.baseAddress!),
+                                                rowsAt: PackedGEMM.Table(buffer + j, offsets: tap.baseAddress!),
                                                 spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
-                                                columnsAt: PackedGEMM.Walk(a + block * k * width, step: 4 * width))
+                                                columnsAt: PackedGEMM.Stride(a + block * k * width, step: 4 * width))
                             }
                         }
                     }

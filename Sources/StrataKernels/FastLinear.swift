@@ -66,9 +66,9 @@ public final class LinearKernel: @unchecked Sendable {
                         func spread(_ i: Int) -> Int { r0 + i < self.rows ? 4 * i * f : 0 }
                         PackedGEMM.tile(block: t, m: self.rows, k: f, column: block * width, width: min(width, o - block * width),
                                         epilogue: tile, target: PackedGEMM.Target(output: output, origin: 0, rowStride: o),
-                                        rowsAt: PackedGEMM.Walk(x + r0 * f, step: 4),
+                                        rowsAt: PackedGEMM.Stride(x + r0 * f, step: 4),
                                         spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
-                                        columnsAt: PackedGEMM.Walk(a + block * f * width, step: 4 * width))
+                                        columnsAt: PackedGEMM.Stride(a + block * f * width, step: 4 * width))
                     }
                 }
             }

@@ -180,18 +180,33 @@ public enum PackedGEMM {
     public typealias Spread = (Int, Int, Int, Int, Int, Int)
     public static let packedSpread: Spread = (0, 4, 8, 12, 16, 20)
 
-    /// Where a tile finds an operand's values for depth kk: at `base` plus
-    /// `offsets[kk]` bytes, or plus kk * `step` bytes. Plain values, not a
-    /// closure: two closures made the tile an out-of-line call per depth.
-    public struct Walk {
-        public var base: UnsafeRawPointer, step: Int, offsets: UnsafePointer<Int>?
+    /// Where a tile finds an operand's values for depth kk. Two types, not
+    /// one with an optional table: the tile is specialized for each pair, so
+    /// its loop tests neither (with a run-time choice it branched twice per
+    /// depth, 3 of its 29 instructions). Plain values, not closures: two
+    /// closures made the tile an out-of-line call per depth.
+    public protocol Walk {
+        func callAsFunction(_ kk: Int) -> UnsafeRawPointer
+    }
 
-        public init(_ base: UnsafeRawPointer, step: Int = 0, offsets: UnsafePointer<Int>? = nil) {
-            (self.base, self.step, self.offsets) = (base, step, offsets)
-        }
+    /// At `base` plus kk * `step` bytes: packed weights, rows of a matrix.
+    public struct Stride: Walk {
+        public var base: UnsafeRawPointer, step: Int
+
+        public init(_ base: UnsafeRawPointer, step: Int) { (self.base, self.step) = (base, step) }
 
         @inline(__always)
-        func callAsFunction(_ kk: Int) -> UnsafeRawPointer { base + (offsets.map { $0[kk] } ?? kk * step) }
+        public func callAsFunction(_ kk: Int) -> UnsafeRawPointer { base + kk &* step }
+    }
+
+    /// At `base` plus `offsets[kk]` bytes: the taps of a band.
+    public struct Table: Walk {
+        public var base: UnsafeRawPointer, offsets: UnsafePointer<Int>
+
+        public init(_ base: UnsafeRawPointer, offsets: UnsafePointer<Int>) { (self.base, self.offsets) = (base, offsets) }
+
+        @inline(__always)
+        public func callAsFunction(_ kk: Int) -> UnsafeRawPointer { base + offsets[kk] }
     }
 
     /// One 6 x 16 tile of C: rows from row block `block`, columns
@@ -203,7 +218,7 @@ public enum PackedGEMM {
     @inline(__always)
     public static func tile(block: Int, m: Int, k: Int, depth: Range<Int>? = nil, carry: UnsafeMutablePointer<Float>? = nil,
                             column: Int, width: Int, epilogue: TileEpilogue, target: Target,
-                            rowsAt: Walk, spread: Spread = packedSpread, columnsAt: Walk) {
+                            rowsAt: some Walk, spread: Spread = packedSpread, columnsAt: some Walk) {
         let row = block * rows
         let height = min(rows, m - row)
         let depth = depth ?? 0..<k
@@ -328,7 +343,9 @@ public struct TileEpilogue: @unchecked Sendable {
         return v
     }
 
-    @inline(__always)
+    /// Out of line: inlined into the tiles specialized per walk type, its
+    /// vector stores, min, max and activation were left as calls.
+    @inline(never)
     func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, row: Int, column: Int, width: Int, _ t: PackedGEMM.Target) {
         if let rowOffsets = t.rowOffsets {
             // One pixel's output channels, a plane apart.
