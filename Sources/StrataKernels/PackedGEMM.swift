@@ -75,15 +75,17 @@ public enum PackedGEMM {
             (c12, c13, c20, c21, c22, c23) = (load(6), load(7), load(8), load(9), load(10), load(11))
         }
         for kk in depth {
-            let b = UnsafeRawPointer(source) + offsets[kk], w = a + kk * rows
-            let b0 = b.loadUnaligned(as: SIMD8<Float>.self), b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-            let b2 = b.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self), b3 = b.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
-            var s = SIMD8<Float>(repeating: w[0])
-            c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2); c03.addProduct(s, b3)
-            s = SIMD8<Float>(repeating: w[1])
-            c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2); c13.addProduct(s, b3)
-            s = SIMD8<Float>(repeating: w[2])
-            c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2); c23.addProduct(s, b3)
+            // The three weights held and one vector of B at a time: 16 registers (four of B spilled an accumulator).
+            let b = UnsafeRawPointer(source) + offsets[kk], w = a + kk &* rows
+            let s0 = SIMD8<Float>(repeating: w[0]), s1 = SIMD8<Float>(repeating: w[1]), s2 = SIMD8<Float>(repeating: w[2])
+            var v = b.loadUnaligned(as: SIMD8<Float>.self)
+            c00.addProduct(s0, v); c10.addProduct(s1, v); c20.addProduct(s2, v)
+            v = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            c01.addProduct(s0, v); c11.addProduct(s1, v); c21.addProduct(s2, v)
+            v = b.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)
+            c02.addProduct(s0, v); c12.addProduct(s1, v); c22.addProduct(s2, v)
+            v = b.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)
+            c03.addProduct(s0, v); c13.addProduct(s1, v); c23.addProduct(s2, v)
         }
         if depth.upperBound < k {
             let sums = UnsafeMutableRawPointer(carry)
