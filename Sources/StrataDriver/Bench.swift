@@ -67,8 +67,9 @@ public enum Bench {
                         for _ in times { _ = try plan.run(inputs, seed: 0, seconds: &seconds) }
                         steps = plan.steps.indices.map { i in
                             let s = seconds[i] / Double(times.count)
-                            let macs = Double(plan.steps[i].node.macs(in: plan.graph).constant ?? 0)
-                            return StepTime(step: i, path: plan.steps[i].node.path, summary: plan.steps[i].summary,
+                            let nodes = plan.steps[i].nodes
+                            let macs = Double(nodes.reduce(0) { $0 + ($1.macs(in: plan.graph).constant ?? 0) })
+                            return StepTime(step: i, path: nodes.map(\.path).joined(separator: " + "), summary: plan.steps[i].summary,
                                             milliseconds: s * 1000, gflops: s > 0 ? 2 * macs / s / 1e9 : 0)
                         }.sorted { $0.milliseconds > $1.milliseconds }
                     }

@@ -69,11 +69,11 @@ enum PlanReport {
             out += "  input  \(name) %\(v.index) \(g.type(v).display(scope))\(slot(plan, v))\n"
         }
         for (i, step) in plan.steps.enumerated() {
-            let node = step.node
-            out += "  \(String(format: "%3d", i))  \(node.op.name) \(node.path) -> %\(node.output.index) \(g.type(node.output).display(scope))"
-            out += slot(plan, node.output) + (step.inPlace ? " in place" : "") + "\n"
+            let names = step.nodes.map { "\($0.op.name) \($0.path)" }.joined(separator: " + "), fused = step.nodes.flatMap(\.fused)
+            out += "  \(String(format: "%3d", i))  \(names) -> %\(step.output.index) \(g.type(step.output).display(scope))"
+            out += slot(plan, step.output) + (step.inPlace ? " in place" : "") + "\n"
             out += "       \(step.summary)"
-            if !node.fused.isEmpty { out += " (fused: \(node.fused.joined(separator: ", ")))" }
+            if !fused.isEmpty { out += " (fused: \(fused.joined(separator: ", ")))" }
             out += "\n"
         }
         for (name, v) in g.outputs {

@@ -101,6 +101,11 @@ public struct Node: Sendable {
     /// The paths of the nodes fused into this one, for reports.
     public var fused: [String] = []
 
+    /// Every value the node reads: its inputs, then the residuals its epilogue adds.
+    public var reads: [ValueID] {
+        inputs + epilogue.compactMap { if case .add(let v) = $0 { return v } else { return nil } }
+    }
+
     public init(op: Op, attributes: [String: AttrValue], inputs: [ValueID], output: ValueID, path: String,
                 parameters: [Parameter], span: SourceSpan) {
         self.op = op

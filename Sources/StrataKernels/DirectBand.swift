@@ -73,9 +73,10 @@ struct DirectBand {
     /// (0, 0). Bands hold about 256 KB of input. Taps come channel by channel.
     /// `extent` is the least extent of input, rows and columns, one output
     /// reads: phases that share one band copy ask for the widest of theirs.
-    /// `shuffled`: the outputs are stored through a pixel shuffle.
+    /// `shuffled`: the outputs are stored through a pixel shuffle. `fixedRows`
+    /// sets the band's rows (two chained layers share their bands).
     init(outputRows: Int, columns: Int, channels: Int, stride: (Int, Int), top: Int, left: Int, taps tapList: [Tap],
-         m: Int, extent: (Int, Int) = (1, 1), shuffled: Bool = false, place: (Int, Int) -> Int) {
+         m: Int, extent: (Int, Int) = (1, 1), shuffled: Bool = false, fixedRows: Int? = nil, place: (Int, Int) -> Int) {
         let reachY = max(extent.0, (tapList.map(\.dy).max() ?? 0) + 1), reachX = max(extent.1, (tapList.map(\.dx).max() ?? 0) + 1)
         let (sy, sx) = stride
         let width = ((columns - 1) * sx + reachX + sx - 1) / sx
@@ -86,7 +87,7 @@ struct DirectBand {
         let fit = max(1, (65_536 / (channels * width * sx) - reachY) / sy + 1)
         // Row by row, an image splits into at least four bands so that a batch of one spreads over threads
         // (it splits by output channels too); flattened, a band needs many rows to fill its tiles.
-        let rows = max(1, min(fit, flattened ? outputRows : (outputRows + 3) / 4))
+        let rows = fixedRows ?? max(1, min(fit, flattened ? outputRows : (outputRows + 3) / 4))
         let planeRows = ((rows - 1) * sy + reachY + sy - 1) / sy
         self.rows = rows
         self.columns = columns

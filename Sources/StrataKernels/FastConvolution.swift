@@ -16,8 +16,9 @@ public final class ConvolutionKernel: @unchecked Sendable {
     let band: DirectBand
 
     /// weight: [O, C/groups, kH, kW]; `scale` multiplies output channel o's weights.
+    /// `bandRows` fixes the output rows per band (see `ConvolutionChain`).
     public init(input: [Int], weight: Tensor, geometry g: Convolution.Geometry, scale: [Float]? = nil,
-                epilogue: FusedEpilogue, shuffle: Int = 1) {
+                epilogue: FusedEpilogue, shuffle: Int = 1, bandRows: Int? = nil) {
         let (n, h, w) = (input[0], input[2], input[3])
         let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
         let ho = (h + g.padBegin.0 + g.padEnd.0 - g.dilation.0 * (kh - 1) - 1) / g.stride.0 + 1
@@ -37,7 +38,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
             }
         }
         let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
-                              taps: taps, m: og, shuffled: shuffle > 1) { r, ox in r * wo + ox }
+                              taps: taps, m: og, shuffled: shuffle > 1, fixedRows: bandRows) { r, ox in r * wo + ox }
         self.band = band
         packed = weight.data.withUnsafeBufferPointer { ws in
             (0..<g.groups).flatMap { group in
@@ -59,32 +60,40 @@ public final class ConvolutionKernel: @unchecked Sendable {
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
-        let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
-        let cg = c / groups, og = outChannels / groups, k = band.taps.count
+        let og = outChannels / groups
         let (ho, wo) = outputSize
         let pixels = ho * wo, r = shuffle
         let bands = (ho + band.rows - 1) / band.rows
         let blocks = (og + band.blockRows - 1) / band.blockRows
         // Too few bands to keep every thread busy: split the rows of C too.
-        let split = PackedGEMM.Split(jobs: n * groups * bands, blocks: blocks, threads: pool.threads)
+        let split = PackedGEMM.Split(jobs: inputShape[0] * groups * bands, blocks: blocks, threads: pool.threads)
         let tile = epilogue.tile(residuals: residuals)
         let shuffled = r == 1 ? nil : PackedGEMM.PixelShuffle(factor: r, channels: outChannels, height: ho, width: wo)
         pool.reserveScratch(scratchFloats)
         packed.withUnsafeBufferPointer { packedWeights in
-            let a = packedWeights.baseAddress!
             pool.parallelFor(split.items) { item, worker in
                 let (job, rowBlocks) = split.item(item)
                 guard !rowBlocks.isEmpty else { return }
                 let b = job / (self.groups * bands), group = (job / bands) % self.groups, oy0 = (job % bands) * self.band.rows
-                let rows = min(self.band.rows, ho - oy0)
-                let buffer = pool.scratch(worker)
-                self.band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + ((b * c + group * cg + $0) * h * w) }, into: buffer)
-                let rowBase = group * og
-                self.band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks,
-                                   packed: a + group * blocks * k * self.band.blockRows, epilogue: tile.rows(from: rowBase),
-                                   output: output, origin: (b * self.outChannels + rowBase) * pixels + oy0 * wo,
-                                   rowStride: pixels, shuffle: shuffled)
+                self.compute(x, image: b, group: group, firstRow: oy0, rowBlocks: rowBlocks, packed: packedWeights.baseAddress!,
+                             buffer: pool.scratch(worker), tile: tile, output: output,
+                             origin: (b * self.outChannels + group * og) * pixels + oy0 * wo, rowStride: pixels, shuffle: shuffled)
             }
         }
+    }
+
+    /// The band of output rows from `firstRow` of image `b` and group
+    /// `group`, row blocks `rowBlocks`: copies its input into `buffer` and
+    /// stores its outputs at `origin` in `output`, `rowStride` apart per
+    /// output channel.
+    func compute(_ x: UnsafePointer<Float>, image b: Int, group: Int, firstRow oy0: Int, rowBlocks: Range<Int>,
+                 packed a: UnsafePointer<Float>, buffer: UnsafeMutablePointer<Float>, tile: TileEpilogue,
+                 output: UnsafeMutablePointer<Float>, origin: Int, rowStride: Int, shuffle: PackedGEMM.PixelShuffle?) {
+        let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3])
+        let cg = c / groups, og = outChannels / groups, blocks = (og + band.blockRows - 1) / band.blockRows
+        let rows = min(band.rows, outputSize.0 - oy0)
+        band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + ((b * c + group * cg + $0) * h * w) }, into: buffer)
+        band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks, packed: a + group * blocks * band.taps.count * band.blockRows,
+                      epilogue: tile.rows(from: group * og), output: output, origin: origin, rowStride: rowStride, shuffle: shuffle)
     }
 }

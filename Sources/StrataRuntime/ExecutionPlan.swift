@@ -19,6 +19,9 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
 
         public let node: Node
+        /// The 1x1 convolution run band by band with `node` (one kernel, a
+        /// `ConvolutionChain`): `node`'s output never reaches the arena.
+        public let chained: Node?
         public let kind: Kind
         /// What runs: `gemm conv 3x3 [shift/channel, relu]`.
         public let summary: String
@@ -29,6 +32,17 @@ public final class ExecutionPlan: @unchecked Sendable {
         public let parallel: Bool
         let kernel: PreparedKernel?
         let residuals: [ValueID]
+
+        /// The value the step writes.
+        public var output: ValueID { (chained ?? node).output }
+        /// The nodes the step runs.
+        public var nodes: [Node] { [node] + (chained.map { [$0] } ?? []) }
+
+        init(node: Node, chained: Node? = nil, kind: Kind, summary: String, inPlace: Bool, parallel: Bool, kernel: PreparedKernel?,
+             residuals: [ValueID]) {
+            (self.node, self.chained, self.kind, self.summary) = (node, chained, kind, summary)
+            (self.inPlace, self.parallel, self.kernel, self.residuals) = (inPlace, parallel, kernel, residuals)
+        }
     }
 
     public let graph: Graph
@@ -54,18 +68,26 @@ public final class ExecutionPlan: @unchecked Sendable {
         let size = { (v: ValueID) in graph.type(v).shape.reduce(1) { $0 * ($1.constant ?? 0) } }
         let isFloat = { (v: ValueID) in graph.type(v).dtype == .f32 }
 
-        var lastUse = [Int](repeating: -1, count: graph.types.count)
+        var lastUse = [Int](repeating: -1, count: graph.types.count), uses = [Int](repeating: 0, count: graph.types.count)
         for (i, node) in graph.nodes.enumerated() {
-            for v in node.inputs { lastUse[v.index] = i }
-            for case .add(let v) in node.epilogue { lastUse[v.index] = i }
+            for v in node.reads { (lastUse[v.index], uses[v.index]) = (i, uses[v.index] + 1) }
         }
-        for (_, v) in graph.outputs { lastUse[v.index] = graph.nodes.count }
+        for (_, v) in graph.outputs { (lastUse[v.index], uses[v.index]) = (graph.nodes.count, uses[v.index] + 1) }
 
         var memory = MemoryPlan(values: graph.types.count)
         for (_, v) in graph.inputs where isFloat(v) { memory.allocate(v.index, size: size(v), at: -1) }
         var steps: [Step] = []
+        var chainedNext = false
         for (i, node) in graph.nodes.enumerated() {
-            let choice = try selector.choose(node)
+            if chainedNext {
+                chainedNext = false
+                for v in node.reads { memory.read(v.index, at: i - 1) }
+                continue
+            }
+            let next = i + 1 < graph.nodes.count ? graph.nodes[i + 1] : nil
+            let chain = try next.flatMap { try selector.chain(node, $0, uses: uses[node.output.index]) }
+            chainedNext = chain != nil
+            let choice = try chain ?? selector.choose(node)
             let input = node.inputs[0]
             // Whether the storage of `v` is read by nothing after this step.
             func dies(_ v: ValueID) -> Bool {
@@ -80,7 +102,7 @@ public final class ExecutionPlan: @unchecked Sendable {
                 memory.share(node.output.index, with: input.index)
                 steps.append(Step(node: node, kind: .alias, summary: "alias", inPlace: false, parallel: false, kernel: nil, residuals: []))
             case .fast(let kernel, let residuals, let summary):
-                let out = node.output
+                let out = chain == nil ? node.output : next!.output
                 if kernel.elementwise, isFloat(input), size(input) == size(out), dies(input) {
                     memory.share(out.index, with: input.index)
                     inPlace = true
@@ -93,16 +115,15 @@ public final class ExecutionPlan: @unchecked Sendable {
                 } else {
                     memory.allocate(out.index, size: size(out), at: i)
                 }
-                steps.append(Step(node: node, kind: .fast, summary: summary, inPlace: inPlace, parallel: parallel, kernel: kernel,
-                                  residuals: residuals))
+                steps.append(Step(node: node, chained: chain == nil ? nil : next, kind: .fast, summary: summary, inPlace: inPlace,
+                                  parallel: parallel, kernel: kernel, residuals: residuals))
             case .reference:
                 memory.allocate(node.output.index, size: size(node.output), at: i)
                 steps.append(Step(node: node, kind: .reference, summary: "reference " + node.op.name
                                   + (node.epilogue.isEmpty ? "" : " with its epilogue"), inPlace: false, parallel: false,
                                   kernel: nil, residuals: []))
             }
-            for v in node.inputs { memory.read(v.index, at: i) }
-            for case .add(let v) in node.epilogue { memory.read(v.index, at: i) }
+            for v in node.reads { memory.read(v.index, at: i) }
         }
         for (_, v) in graph.outputs { memory.read(v.index, at: graph.nodes.count) }
         self.steps = steps
@@ -170,7 +191,7 @@ public final class ExecutionPlan: @unchecked Sendable {
             case .alias:
                 continue
             case .fast:
-                guard let kernel = step.kernel, let x = offsets[node.inputs[0].index], let y = offsets[node.output.index] else {
+                guard let kernel = step.kernel, let x = offsets[node.inputs[0].index], let y = offsets[step.output.index] else {
                     throw RuntimeError("internal: \(node.path) has no arena slot")
                 }
                 let residuals = try step.residuals.map { v -> UnsafePointer<Float> in

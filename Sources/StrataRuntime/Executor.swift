@@ -26,14 +26,12 @@ public struct Executor {
         // the live set rather than the whole graph.
         var lastUse = [Int](repeating: -1, count: graph.types.count)
         for (i, node) in graph.nodes.enumerated() {
-            for v in node.inputs { lastUse[v.index] = i }
-            for case .add(let v) in node.epilogue { lastUse[v.index] = i }
+            for v in node.reads { lastUse[v.index] = i }
         }
         for (_, v) in graph.outputs { lastUse[v.index] = graph.nodes.count }
         for (i, node) in graph.nodes.enumerated() {
             defer {
-                for v in node.inputs + [node.output] where lastUse[v.index] <= i { values[v.index] = nil }
-                for case .add(let v) in node.epilogue where lastUse[v.index] <= i { values[v.index] = nil }
+                for v in node.reads + [node.output] where lastUse[v.index] <= i { values[v.index] = nil }
             }
             let args = try node.inputs.map { v -> Value in
                 guard let value = values[v.index] else { throw RuntimeError("internal: value %\(v.index) used before it is computed") }

@@ -123,7 +123,25 @@ struct KernelSelector {
         }
     }
 
-    private func weighted(_ node: Node) throws -> KernelChoice? {
+    /// A convolution and the 1x1 convolution after it as one kernel, band
+    /// by band (`ConvolutionChain`), when the second alone reads the
+    /// first's output (`uses`: how many reads it has) and that output is
+    /// large; nil otherwise.
+    func chain(_ first: Node, _ second: Node, uses: Int) throws -> KernelChoice? {
+        let middle = shape(first.output)
+        guard first.op == .conv2d, second.op == .conv2d, uses == 1, second.inputs == [first.output], middle.count == 4,
+              ConvolutionChain.worthwhile(floats: middle.dropFirst().reduce(1, *)),
+              let w = parameter(second, "weight"), w.shape.count == 4, w.shape[2] == 1, w.shape[3] == 1
+        else { return nil }
+        let rows = ConvolutionChain.rows(channels: middle[1], columns: middle[3])
+        guard case .fast(let a as ConvolutionKernel, let own, let summary)? = try weighted(first, bandRows: rows), own.isEmpty,
+              case .fast(let b as ConvolutionKernel, let residuals, let then)? = try weighted(second, bandRows: rows),
+              let kernel = ConvolutionChain(first: a, second: b)
+        else { return nil }
+        return .fast(kernel, residuals: residuals, summary: summary + "; then, band by band, " + then)
+    }
+
+    private func weighted(_ node: Node, bandRows: Int? = nil) throws -> KernelChoice? {
         guard let w = parameter(node, "weight") else { throw RuntimeError("internal: no weight for \(node.op.name) \(node.path)") }
         let x = shape(node.inputs[0])
         let channels = node.op == .convTranspose2d ? w.shape[1] * (node.int("groups") ?? 1) : w.shape[0]
@@ -146,7 +164,8 @@ struct KernelSelector {
                                        groups: node.int("groups") ?? 1)
             let input = twoD ? x : [x[0], x[1], 1, x[2]]
             let weight = twoD ? w : w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
-            let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(), shuffle: t.shuffle)
+            let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(), shuffle: t.shuffle,
+                                         bandRows: bandRows)
             kernel = conv
             summary = "gemm conv \(weight.shape[2])x\(weight.shape[3]) \(conv.form)"
             if g.groups > 1 { summary += " groups \(g.groups)" }

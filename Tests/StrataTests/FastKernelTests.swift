@@ -85,6 +85,45 @@ import Testing
         }
     }
 
+    /// A layer and the 1x1 layer after it, band by band: bands of 1-4 rows
+    /// (a partial last one), rows not a multiple of 16 wide (tiles read
+    /// past a row's end in the middle band), channels in lanes for the
+    /// second (a 9-wide map), a residual on the second, a batch of 2; and
+    /// the cases it refuses (a 3x3 second layer, padding, a shuffle).
+    @Test func chainedConvolutionsMatchReference() {
+        var rng = Random(seed: 23)
+        let pool = ThreadPool(threads: 2)
+        for (c, mid, o, k, h, w, rows) in [(1, 24, 7, 9, 13, 37, 4), (3, 64, 32, 3, 11, 20, 1), (2, 16, 20, 5, 10, 9, 3),
+                                            (5, 8, 3, 3, 7, 16, 2)] {
+            let x = Self.random([2, c, h, w], &rng), w1 = Self.random([mid, c, k, k], &rng), w2 = Self.random([o, mid, 1, 1], &rng)
+            let b1 = Self.random([mid], &rng), b2 = Self.random([o], &rng), residual = Self.random([2, o, h, w], &rng)
+            let same = Convolution.Geometry(stride: (1, 1), padBegin: (k / 2, k / 2), padEnd: (k / 2, k / 2), dilation: (1, 1), groups: 1)
+            let pointwise = Convolution.Geometry(stride: (1, 1), padBegin: (0, 0), padEnd: (0, 0), dilation: (1, 1), groups: 1)
+            let middle = Activation.relu.forward(Convolution.forward(x, weight: w1, bias: b1, same))
+            let expected = Elementwise.sum([Activation.tanh.forward(Convolution.forward(middle, weight: w2, bias: b2, pointwise)), residual])
+            let first = ConvolutionKernel(input: x.shape, weight: w1, geometry: same,
+                                          epilogue: FusedEpilogue(steps: [.channelShift(b1.data), .function(.relu)]), bandRows: rows)
+            let second = ConvolutionKernel(input: middle.shape, weight: w2, geometry: pointwise,
+                                           epilogue: FusedEpilogue(steps: [.channelShift(b2.data), .function(.tanh), .residual(0)]),
+                                           bandRows: rows)
+            let chain = try! #require(ConvolutionChain(first: first, second: second))
+            let fast = Self.run(chain, x, residuals: [residual], shape: expected.shape, pool: pool)
+            #expect(Self.error(fast, expected) < 1e-5, "\(c) -> \(mid) -> \(o), \(h)x\(w), \(rows) rows: \(Self.error(fast, expected))")
+        }
+        let x = [1, 4, 12, 12], w1 = Self.random([8, 4, 3, 3], &rng), plain = FusedEpilogue()
+        let same = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
+        let pointwise = Convolution.Geometry(stride: (1, 1), padBegin: (0, 0), padEnd: (0, 0), dilation: (1, 1), groups: 1)
+        let first = ConvolutionKernel(input: x, weight: w1, geometry: same, epilogue: plain, bandRows: 2)
+        for second in [ConvolutionKernel(input: first.outputShape, weight: Self.random([4, 8, 3, 3], &rng), geometry: same, epilogue: plain, bandRows: 2),
+                       ConvolutionKernel(input: first.outputShape, weight: Self.random([4, 8, 1, 1], &rng), geometry: same, epilogue: plain, bandRows: 2),
+                       ConvolutionKernel(input: first.outputShape, weight: Self.random([8, 8, 1, 1], &rng), geometry: pointwise, epilogue: plain,
+                                         shuffle: 2, bandRows: 2),
+                       ConvolutionKernel(input: first.outputShape, weight: Self.random([4, 8, 1, 1], &rng), geometry: pointwise, epilogue: plain,
+                                         bandRows: 3)] {
+            #expect(ConvolutionChain(first: first, second: second) == nil, "\(second.outputShape)")
+        }
+    }
+
     /// Every epilogue step with a pixel shuffle, on a narrow map (tiles across
     /// rows, or with 20 channels, channels in lanes) and a wide one (tiles within rows).
     @Test func epiloguesMatchTheOpsTheyReplace() {

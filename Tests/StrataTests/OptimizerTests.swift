@@ -202,6 +202,36 @@ import Testing
         #expect(plan.offsets[plan.graph.outputs[0].value.index] == plan.offsets[plan.steps[2].node.output.index])
     }
 
+    /// SRCNN's first two layers at 64 x 64: the 64-channel output (1 MB per
+    /// image) stays in each job's band, so it gets no arena slot, and the
+    /// result is the reference's. With a second reader (a residual), or
+    /// smaller, it is stored as usual.
+    @Test func largeLayerAndItsOneByOneRunBandByBand() throws {
+        func spec(_ size: Int, residual: Bool) -> String {
+            "strata: 1\nname: t\ndims:\n  N: {}\ninputs:\n  x: [N, 1, \(size), \(size)]\nlayers:\n"
+                + "  - conv2d: {out: 64, kernel: 9, padding: 4}\n  - relu:\n    name: a\n  - conv2d: {out: 64, kernel: 1}\n    name: b\n"
+                + (residual ? "  - add:\n    from: [a, b]\n" : "") + "outputs:\n  y: [N, 64, \(size), \(size)]\n"
+        }
+        let (model, _) = try OptimizerTests.graph(spec(64, residual: false))
+        let concrete = try #require(model.specialized(["N": 2]).networks.first)
+        let parameters = Initializers.initialize(concrete, seed: 0)
+        var rng = Random(seed: 2)
+        let x = Value.float(Tensor(shape: [2, 1, 64, 64], data: rng.normal(count: 2 * 64 * 64)))
+        let expected = try #require(try Executor(graph: concrete, parameters: parameters).run(["x": x], seed: 0)["y"]).tensor
+        for threads in [1, 2] {
+            let plan = try ExecutionPlan(graph: try Optimizer.optimize(concrete).graph, parameters: parameters, threads: threads)
+            let step = try #require(plan.steps.first)
+            #expect(plan.steps.count == 1 && step.chained != nil && plan.offsets[step.node.output.index] == nil)
+            #expect(step.summary.contains("; then, band by band, gemm conv 1x1"), "\(step.summary)")
+            let y = try #require(try plan.run(["x": x], seed: 0)["y"]).tensor
+            let scale = expected.data.map { abs(Double($0)) }.max() ?? 1
+            let error = zip(y.data, expected.data).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            #expect(y.shape == expected.shape && error / scale < 1e-4, "\(threads) threads: relative error \(error / scale)")
+        }
+        #expect(try PlanTests.plan(spec(64, residual: true)).steps.count == 2)
+        #expect(try PlanTests.plan(spec(48, residual: false)).steps.count == 2)
+    }
+
     @Test func plansAreBuiltOncePerSetOfDims() throws {
         let model = try Pipeline.load(path: Repo.url("Specs/lenet5.yaml").path, network: nil, dims: nil).model
         let graph = try #require(model.networks.first)
