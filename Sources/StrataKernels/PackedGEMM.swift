@@ -257,6 +257,14 @@ public enum PackedGEMM {
             save(c30, 6); save(c31, 7); save(c40, 8); save(c41, 9); save(c50, 10); save(c51, 11)
             return
         }
+        if epilogue.storesRows(target, width: width) {
+            var sums = (SIMD16(lowHalf: c00, highHalf: c01), SIMD16(lowHalf: c10, highHalf: c11), SIMD16(lowHalf: c20, highHalf: c21),
+                        SIMD16(lowHalf: c30, highHalf: c31), SIMD16(lowHalf: c40, highHalf: c41), SIMD16(lowHalf: c50, highHalf: c51))
+            return withUnsafeMutableBytes(of: &sums) { raw in
+                epilogue.storeRows(raw.baseAddress!.assumingMemoryBound(to: SIMD16<Float>.self), count: height, row: row, column: column,
+                                   target)
+            }
+        }
         epilogue.store(c00, c01, row: row, column: column, width: width, target)
         if height > 1 { epilogue.store(c10, c11, row: row + 1, column: column, width: width, target) }
         if height > 2 { epilogue.store(c20, c21, row: row + 2, column: column, width: width, target) }
@@ -314,20 +322,33 @@ public struct TileEpilogue: @unchecked Sendable {
     public func apply(_ value: SIMD16<Float>, row: Int, column: Int = 0, width: Int, contiguousAt base: Int?,
                       position: (Int) -> Int) -> SIMD16<Float> {
         var v = value
-        // The per-channel values of this row, or of these 16 columns (FusedEpilogue pads its arrays for that).
-        func channel(_ values: UnsafePointer<Float>) -> SIMD16<Float> {
-            alongColumns ? UnsafeRawPointer(values + firstRow + column).loadUnaligned(as: SIMD16<Float>.self) : SIMD16(repeating: values[firstRow + row])
+        apply(&v, count: 1, row: row, column: column, width: width, contiguousAt: base, rowStride: 0, position: position)
+        return v
+    }
+
+    /// Applies the epilogue to `count` rows of 16 values from `row` on,
+    /// each step decided once for them all. Rows i > 0 are full and side by
+    /// side, `rowStride` apart from the first: value j of row i sits at
+    /// `base + i * rowStride + j` (a residual is read there).
+    @inline(__always)
+    func apply(_ v: UnsafeMutablePointer<SIMD16<Float>>, count: Int, row: Int, column: Int, width: Int, contiguousAt base: Int?,
+               rowStride: Int, position: (Int) -> Int) {
+        // The per-channel values of row i, or of these 16 columns (FusedEpilogue pads its arrays for that).
+        func channel(_ values: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
+            alongColumns ? UnsafeRawPointer(values + firstRow + column).loadUnaligned(as: SIMD16<Float>.self)
+                : SIMD16(repeating: values[firstRow + row + i])
         }
         for step in steps {
             switch step {
-            case .function(let f): v = f.apply(v)
-            case .channelScale(let s): v *= channel(s)
-            case .channelShift(let s): v += channel(s)
-            case .prelu(let slopes): v = pointwiseMax(v, SIMD16<Float>()) + channel(slopes) * pointwiseMin(v, SIMD16<Float>())
-            case .multiply(let f): v *= f
+            case .function(let f): for i in 0..<count { v[i] = f.apply(v[i]) }
+            case .channelScale(let s): for i in 0..<count { v[i] *= channel(s, i) }
+            case .channelShift(let s): for i in 0..<count { v[i] += channel(s, i) }
+            case .prelu(let slopes):
+                for i in 0..<count { v[i] = pointwiseMax(v[i], SIMD16<Float>()) + channel(slopes, i) * pointwiseMin(v[i], SIMD16<Float>()) }
+            case .multiply(let f): for i in 0..<count { v[i] *= f }
             case .add(let other):
                 if let base, width == 16 {
-                    v += UnsafeRawPointer(other + base).loadUnaligned(as: SIMD16<Float>.self)
+                    for i in 0..<count { v[i] += UnsafeRawPointer(other + base + i * rowStride).loadUnaligned(as: SIMD16<Float>.self) }
                 } else {
                     // Gathered through memory: inserting lanes one by one compiles to a slow shuffle each.
                     var gathered = SIMD16<Float>()
@@ -338,11 +359,27 @@ public struct TileEpilogue: @unchecked Sendable {
                             if p >= 0 { g[j] = other[p] }
                         }
                     }
-                    v += gathered
+                    v[0] += gathered
                 }
             }
         }
-        return v
+    }
+
+    /// Whether a tile's rows at `target` are stored whole by `storeRows`:
+    /// 16 columns side by side, nowhere else moved.
+    @inline(__always)
+    func storesRows(_ t: PackedGEMM.Target, width: Int) -> Bool {
+        width == 16 && t.rowOffsets == nil && t.columnOffsets == nil && t.columnStride == 1 && t.shuffle == nil
+    }
+
+    /// Stores `count` full rows of a tile from `row` and `column` (see
+    /// `storesRows`): one call per tile, each step of the epilogue decided
+    /// once (a call per row was a fifth of SRCNN, whose layers have 64 or 81 taps).
+    @inline(never)
+    func storeRows(_ v: UnsafeMutablePointer<SIMD16<Float>>, count: Int, row: Int, column: Int, _ t: PackedGEMM.Target) {
+        let base = t.origin + row * t.rowStride + column
+        apply(v, count: count, row: row, column: column, width: 16, contiguousAt: base, rowStride: t.rowStride) { base + $0 }
+        for i in 0..<count { UnsafeMutableRawPointer(t.output + base + i * t.rowStride).storeBytes(of: v[i], as: SIMD16<Float>.self) }
     }
 
     /// Out of line: inlined into the tiles specialized per walk type, its
