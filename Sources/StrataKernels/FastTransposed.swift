@@ -152,10 +152,10 @@ extension TransposedKernel {
     /// layer whose weights are W rearranged to [O·kH·kW, C], returned here
     /// (nil for any other transposed convolution). The direct form would
     /// multiply kH·kW taps for every pixel, all but one of them padding.
-    public static func linearWeight(input: [Int], weight: Tensor, padding: [Int], outputPadding: [Int], dilation: [Int],
+    public static func linearWeight(input: [Int], weight: Tensor, padding: (Int, Int), outputPadding: (Int, Int), dilation: (Int, Int),
                                     groups: Int) -> Tensor? {
-        guard input.count == 4, input[2] == 1, input[3] == 1, padding.allSatisfy({ $0 == 0 }),
-              outputPadding.allSatisfy({ $0 == 0 }), dilation.allSatisfy({ $0 == 1 }), groups == 1 else { return nil }
+        guard input.count == 4, input[2] == 1, input[3] == 1, padding == (0, 0), outputPadding == (0, 0), dilation == (1, 1), groups == 1
+        else { return nil }
         let (c, o, pixels) = (weight.shape[0], weight.shape[1], weight.shape[2] * weight.shape[3])
         var data = [Float](repeating: 0, count: weight.count)
         for ic in 0..<c {

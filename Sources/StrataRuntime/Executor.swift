@@ -115,26 +115,19 @@ public struct Executor {
         let x = args[0].tensor
         switch node.op {
         case .conv1d:
-            let k = node.ints("kernel") ?? [1], pads = node.ints("pads") ?? [0, 0]
             let w = try required(node, "weight")
-            let geometry = Convolution.Geometry(stride: (1, node.ints("stride")?[0] ?? 1), padBegin: (0, pads[0]),
-                                                padEnd: (0, pads[1]), dilation: (1, node.ints("dilation")?[0] ?? 1),
-                                                groups: node.int("groups") ?? 1)
             let y = Convolution.forward(x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]]),
-                                        weight: w.reshaped([w.shape[0], w.shape[1], 1, k[0]]),
-                                        bias: parameter(node, "bias"), geometry)
+                                        weight: w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]]),
+                                        bias: parameter(node, "bias"), node.convolutionGeometry)
             return .float(y.reshaped(outputShape))
         case .conv2d:
-            let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1], p = node.ints("pads") ?? [0, 0, 0, 0]
-            let geometry = Convolution.Geometry(stride: (s[0], s[1]), padBegin: (p[0], p[1]), padEnd: (p[2], p[3]),
-                                                dilation: (d[0], d[1]), groups: node.int("groups") ?? 1)
-            return .float(Convolution.forward(x, weight: try required(node, "weight"), bias: parameter(node, "bias"), geometry))
+            return .float(Convolution.forward(x, weight: try required(node, "weight"), bias: parameter(node, "bias"),
+                                              node.convolutionGeometry))
         case .convTranspose2d:
-            let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1]
-            let p = node.ints("padding") ?? [0, 0], op = node.ints("output_padding") ?? [0, 0]
+            let t = node.transposition
             return .float(Convolution.transposed(x, weight: try required(node, "weight"), bias: parameter(node, "bias"),
-                                                 stride: (s[0], s[1]), padding: (p[0], p[1]), outputPadding: (op[0], op[1]),
-                                                 dilation: (d[0], d[1]), groups: node.int("groups") ?? 1))
+                                                 stride: t.stride, padding: t.padding, outputPadding: t.outputPadding,
+                                                 dilation: t.dilation, groups: t.groups))
         case .linear:
             return .float(Linear.forward(x, weight: try required(node, "weight"), bias: parameter(node, "bias")))
         case .embedding:
@@ -145,12 +138,8 @@ public struct Executor {
                 throw RuntimeError("\(node.op.name) \(node.path): \(e.message)")
             }
         case .maxPool1d, .avgPool1d, .maxPool2d, .avgPool2d:
-            let twoD = node.op == .maxPool2d || node.op == .avgPool2d
-            let k = node.ints("kernel") ?? [1], s = node.ints("stride") ?? k, p = node.ints("padding") ?? [0]
-            let window = twoD
-                ? Pooling.Window(kernel: (k[0], k[1]), stride: (s[0], s[1]), padding: (p[0], p[1]), ceilMode: node.bool("ceil_mode") ?? false)
-                : Pooling.Window(kernel: (1, k[0]), stride: (1, s[0]), padding: (0, p[0]), ceilMode: node.bool("ceil_mode") ?? false)
-            let input = twoD ? x : x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]])
+            let window = node.poolingWindow
+            let input = node.op == .maxPool2d || node.op == .avgPool2d ? x : x.reshaped([x.shape[0], x.shape[1], 1, x.shape[2]])
             let y = node.op == .maxPool1d || node.op == .maxPool2d
                 ? Pooling.max(input, window)
                 : Pooling.average(input, window, countIncludePad: node.bool("count_include_pad") ?? true)
@@ -159,15 +148,15 @@ public struct Executor {
             return .float(Pooling.global(x, average: node.op == .globalAvgPool, keepdims: node.bool("keepdims") ?? false))
         case .batchNorm:
             return .float(Normalization.batch(x, mean: try required(node, "running_mean"), variance: try required(node, "running_var"),
-                                              weight: parameter(node, "weight"), bias: parameter(node, "bias"), eps: node.float("eps") ?? 1e-5))
+                                              weight: parameter(node, "weight"), bias: parameter(node, "bias"), eps: node.eps))
         case .instanceNorm:
             return .float(Normalization.group(x, groups: x.shape[1], weight: parameter(node, "weight"), bias: parameter(node, "bias"),
-                                              eps: node.float("eps") ?? 1e-5))
+                                              eps: node.eps))
         case .groupNorm:
             return .float(Normalization.group(x, groups: node.int("groups") ?? 1, weight: parameter(node, "weight"),
-                                              bias: parameter(node, "bias"), eps: node.float("eps") ?? 1e-5))
+                                              bias: parameter(node, "bias"), eps: node.eps))
         case .layerNorm:
-            return .float(Normalization.layer(x, weight: parameter(node, "weight"), bias: parameter(node, "bias"), eps: node.float("eps") ?? 1e-5))
+            return .float(Normalization.layer(x, weight: parameter(node, "weight"), bias: parameter(node, "bias"), eps: node.eps))
         case .dropout:
             return .float(x)
         case .relu, .sigmoid, .tanh, .silu, .elu, .gelu, .leakyRelu, .prelu:
@@ -202,7 +191,38 @@ public struct Executor {
 }
 
 /// Attributes that the reference lowering and the kernel selection both read, with their defaults.
+/// Attributes read in one place for the reference lowering and the kernel selection.
 extension Node {
+    /// A conv2d's geometry, or a conv1d's as a conv2d's over rows of height 1.
+    var convolutionGeometry: Convolution.Geometry {
+        let s = ints("stride") ?? [1, 1], d = ints("dilation") ?? [1, 1], groups = int("groups") ?? 1
+        guard op == .conv2d else {
+            let p = ints("pads") ?? [0, 0]
+            return Convolution.Geometry(stride: (1, s[0]), padBegin: (0, p[0]), padEnd: (0, p[1]), dilation: (1, d[0]), groups: groups)
+        }
+        let p = ints("pads") ?? [0, 0, 0, 0]
+        return Convolution.Geometry(stride: (s[0], s[1]), padBegin: (p[0], p[1]), padEnd: (p[2], p[3]), dilation: (d[0], d[1]),
+                                    groups: groups)
+    }
+
+    /// A conv_transpose2d's stride, padding, output padding, dilation and groups.
+    var transposition: (stride: (Int, Int), padding: (Int, Int), outputPadding: (Int, Int), dilation: (Int, Int), groups: Int) {
+        let s = ints("stride") ?? [1, 1], d = ints("dilation") ?? [1, 1]
+        let p = ints("padding") ?? [0, 0], op = ints("output_padding") ?? [0, 0]
+        return ((s[0], s[1]), (p[0], p[1]), (op[0], op[1]), (d[0], d[1]), int("groups") ?? 1)
+    }
+
+    /// A 2-D pooling's window, or a 1-D one's as a 2-D one over rows of height 1.
+    var poolingWindow: Pooling.Window {
+        let k = ints("kernel") ?? [1], s = ints("stride") ?? k, p = ints("padding") ?? [0], ceil = bool("ceil_mode") ?? false
+        return op == .maxPool2d || op == .avgPool2d
+            ? Pooling.Window(kernel: (k[0], k[1]), stride: (s[0], s[1]), padding: (p[0], p[1]), ceilMode: ceil)
+            : Pooling.Window(kernel: (1, k[0]), stride: (1, s[0]), padding: (0, p[0]), ceilMode: ceil)
+    }
+
+    /// A normalization's epsilon.
+    var eps: Double { float("eps") ?? 1e-5 }
+
     /// A pad's [top, bottom, left, right] and mode.
     var padding: (amounts: [Int], mode: Layout.PadMode) {
         (ints("amount") ?? [0, 0, 0, 0], Layout.PadMode(rawValue: choice("mode") ?? "zeros") ?? .zeros)

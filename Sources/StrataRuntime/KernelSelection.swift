@@ -144,7 +144,7 @@ struct KernelSelector {
     private func weighted(_ node: Node, bandRows: Int? = nil) throws -> KernelChoice? {
         guard let w = parameter(node, "weight") else { throw RuntimeError("internal: no weight for \(node.op.name) \(node.path)") }
         let x = shape(node.inputs[0])
-        let channels = node.op == .convTranspose2d ? w.shape[1] * (node.int("groups") ?? 1) : w.shape[0]
+        let channels = node.op == .convTranspose2d ? w.shape[1] * node.transposition.groups : w.shape[0]
         let bias: [FusedEpilogue.Step] = parameter(node, "bias").map { [.channelShift($0.data)] } ?? []
         guard let t = try translate(node, channels: channels, first: bias, fold: true, shuffleAllowed: node.op == .conv2d)
         else { return nil }
@@ -154,14 +154,7 @@ struct KernelSelector {
         var summary: String
         switch node.op {
         case .conv2d, .conv1d:
-            let twoD = node.op == .conv2d
-            let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1]
-            let p = node.ints("pads") ?? [0, 0, 0, 0]
-            let g = twoD
-                ? Convolution.Geometry(stride: (s[0], s[1]), padBegin: (p[0], p[1]), padEnd: (p[2], p[3]), dilation: (d[0], d[1]),
-                                       groups: node.int("groups") ?? 1)
-                : Convolution.Geometry(stride: (1, s[0]), padBegin: (0, p[0]), padEnd: (0, p[1]), dilation: (1, d[0]),
-                                       groups: node.int("groups") ?? 1)
+            let twoD = node.op == .conv2d, g = node.convolutionGeometry
             let input = twoD ? x : [x[0], x[1], 1, x[2]]
             let weight = twoD ? w : w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
             let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(), shuffle: t.shuffle,
@@ -170,9 +163,9 @@ struct KernelSelector {
             summary = "gemm conv \(weight.shape[2])x\(weight.shape[3]) \(conv.form)"
             if g.groups > 1 { summary += " groups \(g.groups)" }
         case .convTranspose2d:
-            let s = node.ints("stride") ?? [1, 1], d = node.ints("dilation") ?? [1, 1]
-            let p = node.ints("padding") ?? [0, 0], op = node.ints("output_padding") ?? [0, 0], groups = node.int("groups") ?? 1
-            if let linear = TransposedKernel.linearWeight(input: x, weight: w, padding: p, outputPadding: op, dilation: d, groups: groups) {
+            let g = node.transposition
+            if let linear = TransposedKernel.linearWeight(input: x, weight: w, padding: g.padding, outputPadding: g.outputPadding,
+                                                          dilation: g.dilation, groups: g.groups) {
                 // Each output pixel is reached by one tap of the 1x1 input: a linear layer, with per-channel
                 // values repeated over the pixels of each channel.
                 let pixels = w.shape[2] * w.shape[3]
@@ -188,11 +181,10 @@ struct KernelSelector {
                 kernel = LinearKernel(rows: x[0], weight: linear, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: steps))
                 summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
             } else {
-                let phases = TransposedKernel(input: x, weight: w, stride: (s[0], s[1]), padding: (p[0], p[1]),
-                                              outputPadding: (op[0], op[1]), dilation: (d[0], d[1]), groups: groups, scale: t.scale,
-                                              epilogue: epilogue())
+                let phases = TransposedKernel(input: x, weight: w, stride: g.stride, padding: g.padding, outputPadding: g.outputPadding,
+                                              dilation: g.dilation, groups: g.groups, scale: t.scale, epilogue: epilogue())
                 kernel = phases
-                summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(s[0] * s[1]) phases\(phases.form)"
+                summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(g.stride.0 * g.stride.1) phases\(phases.form)"
             }
         default:
             kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: w, scale: t.scale, epilogue: epilogue())
@@ -207,12 +199,7 @@ struct KernelSelector {
         if node.op == .globalAvgPool || node.op == .globalMaxPool {
             return .fast(PoolingKernel(global: x, average: average), residuals: [], summary: "pool global")
         }
-        let twoD = node.op == .maxPool2d || node.op == .avgPool2d
-        let k = node.ints("kernel") ?? [1], s = node.ints("stride") ?? k, p = node.ints("padding") ?? [0]
-        let ceil = node.bool("ceil_mode") ?? false
-        let window = twoD
-            ? Pooling.Window(kernel: (k[0], k[1]), stride: (s[0], s[1]), padding: (p[0], p[1]), ceilMode: ceil)
-            : Pooling.Window(kernel: (1, k[0]), stride: (1, s[0]), padding: (0, p[0]), ceilMode: ceil)
+        let twoD = node.op == .maxPool2d || node.op == .avgPool2d, window = node.poolingWindow
         let kernel = PoolingKernel(input: twoD ? x : [x[0], x[1], 1, x[2]], window: window, average: average,
                                    countIncludePad: node.bool("count_include_pad") ?? true)
         return .fast(kernel, residuals: [], summary: "pool \(window.kernel.0)x\(window.kernel.1)")
@@ -223,7 +210,7 @@ struct KernelSelector {
         guard x.count >= 2, let t = try translate(node, channels: x[1], first: [], fold: false, shuffleAllowed: false) else { return nil }
         let kernel = GroupNormKernel(input: x, groups: node.op == .instanceNorm ? x[1] : node.int("groups") ?? 1,
                                      weight: parameter(node, "weight")?.data, bias: parameter(node, "bias")?.data,
-                                     eps: node.float("eps") ?? 1e-5, epilogue: FusedEpilogue(steps: t.steps))
+                                     eps: node.eps, epilogue: FusedEpilogue(steps: t.steps))
         return .fast(kernel, residuals: t.residuals, summary: node.op.name + describe(t.steps, shuffle: 1, folded: false))
     }
 
@@ -249,7 +236,7 @@ struct KernelSelector {
         switch node.op {
         case .batchNorm:
             let prefix = graph.parameterPrefix + node.path + "."
-            let (k, t) = try normalization(prefix: prefix, eps: node.float("eps") ?? 1e-5, affine: parameter(node, "weight") != nil, node: node)
+            let (k, t) = try normalization(prefix: prefix, eps: node.eps, affine: parameter(node, "weight") != nil, node: node)
             own = [.channelScale(k), .channelShift(t)]
         case .scale:
             own = [.multiply(Float(node.float("factor") ?? 1))]
