@@ -5,14 +5,19 @@
 /// outputs, each tile row stored as 16 neighbouring outputs. A few rows (a
 /// batch of one) are matrix-vector products: W^T in blocks of 64 outputs is
 /// B, each row of x a one-row A, and the one-row tile reads each weight
-/// once. Tested against `Linear.forward` in FastKernelTests.
+/// once; with fewer than 64 outputs, each a dot product of a row of x and a
+/// row of W. Tested against `Linear.forward` in FastKernelTests.
 public final class LinearKernel: @unchecked Sendable {
     public let rows: Int
     public let features: Int
     public let outputs: Int
     /// W^T in blocks of 16 outputs, each [features x 16], or for a few rows
-    /// in blocks of 64, each [features x 64].
+    /// in blocks of 64, each [features x 64], or W itself for a few rows and
+    /// fewer than 64 outputs (`dots`).
     let packed: [Float]
+    /// Whether the outputs are dot products: blocks of 64 would be mostly
+    /// padding (a VAE's 3136 -> 20 heads read 800 KB of them for 250 KB of weights).
+    let dots: Bool
     let epilogue: FusedEpilogue
 
     /// Fewer rows than this run as matrix-vector products.
@@ -24,7 +29,10 @@ public final class LinearKernel: @unchecked Sendable {
         self.epilogue = epilogue
         var w = weight.data
         if let scale { for o in 0..<weight.shape[0] { for f in 0..<weight.shape[1] { w[o * weight.shape[1] + f] *= scale[o] } } }
-        if rows < Self.vectorRows {
+        dots = rows < Self.vectorRows && outputs < 64
+        if dots {
+            packed = w
+        } else if rows < Self.vectorRows {
             let (o, f) = (weight.shape[0], weight.shape[1])
             var t = [Float](repeating: 0, count: (o + 63) / 64 * 64 * f)
             for i in 0..<o { for kk in 0..<f { t[((i / 64) * f + kk) * 64 + i % 64] = w[i * f + kk] } }
@@ -36,7 +44,7 @@ public final class LinearKernel: @unchecked Sendable {
         }
     }
 
-    public var scratchFloats: Int { rows < Self.vectorRows ? features * PackedGEMM.rows : 0 }
+    public var scratchFloats: Int { rows < Self.vectorRows && !dots ? features * PackedGEMM.rows : 0 }
 
     /// Tiles of 6 rows per job.
     private static let tilesPerJob = 8
@@ -46,6 +54,7 @@ public final class LinearKernel: @unchecked Sendable {
         pool.reserveScratch(scratchFloats)
         // Outputs run along the tiles' columns on both paths.
         let tile = epilogue.tile(residuals: residuals, alongColumns: true)
+        if dots { return dot(x, tile: tile, output: output, pool: pool) }
         if rows < Self.vectorRows {
             vector(x, tile: tile, output: output, pool: pool)
             return
@@ -91,5 +100,54 @@ public final class LinearKernel: @unchecked Sendable {
                                      target: PackedGEMM.Target(output: output, origin: r * o, rowStride: 0)) { b + $0 * 256 }
             }
         }
+    }
+
+    /// y[r, :] for a few rows and fewer than 64 outputs, 16 at a time
+    /// through the epilogue, summed four at a time (each load of x feeds
+    /// four rows of W).
+    private func dot(_ x: UnsafePointer<Float>, tile: TileEpilogue, output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let (f, o) = (features, outputs)
+        packed.withUnsafeBufferPointer { ws in
+            let w = ws.baseAddress!
+            pool.parallelFor(rows) { r, _ in
+                // Past the last output, rows of W repeat the last one; their sums are not stored.
+                func row(_ i: Int) -> UnsafePointer<Float> { w + min(i, o - 1) * f }
+                for c in Swift.stride(from: 0, to: o, by: 16) {
+                    // Summed aside, not in the output: a residual may be read from there (in place).
+                    var v = SIMD16<Float>()
+                    for i in Swift.stride(from: c, to: min(o, c + 16), by: 4) {
+                        let sums = Self.dot(x + r * f, row(i), row(i + 1), row(i + 2), row(i + 3), count: f)
+                        for j in 0..<4 where i + j - c < 16 { v[i + j - c] = sums[j] }
+                    }
+                    let width = min(16, o - c), base = r * o + c
+                    v = tile.apply(v, row: 0, column: c, width: width, contiguousAt: width == 16 ? base : nil) { base + $0 }
+                    for j in 0..<width { output[base + j] = v[j] }
+                }
+            }
+        }
+    }
+
+    /// The dot products of x with four rows of W, `count` long: two
+    /// accumulators per row, so that eight chains of additions overlap.
+    private static func dot(_ x: UnsafePointer<Float>, _ w0: UnsafePointer<Float>, _ w1: UnsafePointer<Float>,
+                            _ w2: UnsafePointer<Float>, _ w3: UnsafePointer<Float>, count: Int) -> SIMD4<Float> {
+        func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        var (a0, a1, a2, a3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        var (b0, b1, b2, b3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        var k = 0
+        while k + 16 <= count {
+            let u = load(x + k), v = load(x + k + 8)
+            a0.addProduct(u, load(w0 + k)); b0.addProduct(v, load(w0 + k + 8))
+            a1.addProduct(u, load(w1 + k)); b1.addProduct(v, load(w1 + k + 8))
+            a2.addProduct(u, load(w2 + k)); b2.addProduct(v, load(w2 + k + 8))
+            a3.addProduct(u, load(w3 + k)); b3.addProduct(v, load(w3 + k + 8))
+            k += 16
+        }
+        var sums = SIMD4<Float>((a0 + b0).sum(), (a1 + b1).sum(), (a2 + b2).sum(), (a3 + b3).sum())
+        while k < count {
+            sums += SIMD4(w0[k], w1[k], w2[k], w3[k]) * x[k]
+            k += 1
+        }
+        return sums
     }
 }

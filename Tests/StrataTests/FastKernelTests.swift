@@ -160,6 +160,14 @@ import Testing
                                       epilogue: FusedEpilogue(steps: [.channelShift(b.data), .function(.leakyRelu(0.2)), .residual(0)]))
             let fast = Self.run(kernel, x, residuals: [residual], shape: [rows, o], pool: pool)
             #expect(Self.error(fast, reference) < 1e-5, "\(rows)x\(f)x\(o)")
+            // In place, as a plan runs it when nothing reads the residual afterwards.
+            var inPlace = residual
+            x.data.withUnsafeBufferPointer { xs in
+                inPlace.data.withUnsafeMutableBufferPointer { ys in
+                    kernel.run(xs.baseAddress!, residuals: [UnsafePointer(ys.baseAddress!)], output: ys.baseAddress!, pool: pool)
+                }
+            }
+            #expect(Self.error(inPlace, reference) < 1e-5, "\(rows)x\(f)x\(o) in place")
         }
     }
 
