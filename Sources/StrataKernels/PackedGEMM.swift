@@ -53,10 +53,11 @@ public enum PackedGEMM {
         if width > 48 { epilogue.store(c6, c7, row: 0, column: column + 48, width: width - 48, target) }
     }
 
-    /// Two or three rows of C (row block 0, its other rows zero) over up to
-    /// 32 neighbouring columns, for a layer with two or three output
-    /// channels (an RGB image's last layer), where a 6-row tile would
-    /// compute half its rows for nothing: 12 accumulators, B's 32 values
+    /// One to three rows of C (the first three of a packed block at `a`, or
+    /// its last three from a + 3) over up to 32 neighbouring columns, for
+    /// a layer with two or three output channels (an RGB image's last
+    /// layer) or seven to nine, where 6-row tiles would compute 6 or 12
+    /// rows (see `DirectBand.inThrees`): 12 accumulators, B's 32 values
     /// from `source` + `offsets[kk]` bytes. Sums are carried between slices
     /// of depth as `tile` carries them. Out of line: inlined into
     /// `DirectBand.multiply` with the other tiles, its vector loads and the
@@ -97,6 +98,7 @@ public enum PackedGEMM {
         let (first, second) = (min(columns, width), width - columns)
         epilogue.store(c00, c01, row: 0, column: column, width: first, target)
         if second > 0 { epilogue.store(c02, c03, row: 0, column: column + columns, width: second, target) }
+        guard m > 1 else { return }
         epilogue.store(c10, c11, row: 1, column: column, width: first, target)
         if second > 0 { epilogue.store(c12, c13, row: 1, column: column + columns, width: second, target) }
         guard m > 2 else { return }

@@ -16,9 +16,12 @@ import Testing
         return (zip(a.data, b.data).map { abs(Double($0) - Double($1)) }.max() ?? 0) / scale
     }
 
-    /// Runs a prepared kernel on tensors; the output starts as NaN so that an unwritten element shows.
+    /// Runs a prepared kernel on tensors; the output starts as NaN so that an unwritten element shows,
+    /// and is followed by a guard of NaNs that must stay so: nothing is written past its end.
     static func run(_ kernel: PreparedKernel, _ x: Tensor, residuals: [Tensor] = [], shape: [Int], pool: ThreadPool) -> Tensor {
-        var y = Tensor(shape: shape, data: [Float](repeating: .nan, count: shape.reduce(1, *)))
+        let count = shape.reduce(1, *), guardCount = 4096
+        var y = Tensor(shape: [count + guardCount], data: [Float](repeating: .nan, count: count + guardCount))
+
         let copies = residuals.map { r -> UnsafeMutablePointer<Float> in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: r.count)
             p.initialize(from: r.data, count: r.count)
@@ -31,7 +34,9 @@ import Testing
                 kernel.run(xs.baseAddress!, residuals: copies.map { UnsafePointer($0) }, output: ys.baseAddress!, pool: pool)
             }
         }
-        return y
+        let untouched = y.data[count...].allSatisfy { $0.isNaN }
+        #expect(untouched, "written past the output's end")
+        return Tensor(shape: shape, data: Array(y.data[..<count]))
     }
 
     @Test func convolutionMatchesReference() {
@@ -69,8 +74,10 @@ import Testing
                                                    (3, 1, 3, 13, 1, 1, 1), (40, 14, 3, 19, 1, 1, 1), (64, 60, 3, 16, 1, 1, 1),
                                                    (20, 37, 3, 7, 1, 1, 2), (64, 32, 3, 8, 1, 1, 1), (6, 16, 4, 28, 2, 1, 3),
                                                    (8, 34, 3, 11, 2, 2, 1), (1, 32, 4, 28, 2, 1, 2),
-                                                   // Two and three output channels on the three-row tile, in slices of depth.
-                                                   (32, 3, 9, 21, 1, 1, 1), (40, 2, 3, 37, 1, 1, 2),
+                                                   // Two, three, seven and nine output channels on the three-row tile, in
+                                                   // slices of depth, the rows of C split over jobs (one image, few bands).
+                                                   (32, 3, 9, 21, 1, 1, 1), (40, 2, 3, 37, 1, 1, 2), (40, 9, 3, 23, 1, 1, 1),
+                                                   (32, 7, 3, 9, 1, 1, 2),
                                                    // 32 channels in lanes on a wide map, deep enough for it.
                                                    (64, 32, 3, 21, 1, 1, 2)] {
             let x = Self.random([n, c, size, size], &rng), weight = Self.random([o, c / groups, k, k], &rng)
