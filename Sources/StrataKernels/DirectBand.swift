@@ -130,7 +130,14 @@ struct DirectBand {
     }
 
     /// Floats of the band's input, with room for tiles that read past its end.
-    var bandFloats: Int { channels * stride.0 * stride.1 * planeSize + width + 64 }
+    var bandFloats: Int { planesFloats + width + 64 }
+    /// Floats of the band's planes, where the room past its end starts.
+    private var planesFloats: Int { channels * stride.0 * stride.1 * planeSize }
+
+    /// Zeros the room past the band's planes that tiles read into (computed, never stored).
+    func clearPastEnd(_ buffer: UnsafeMutablePointer<Float>) {
+        (buffer + planesFloats).update(repeating: 0, count: width + 64)
+    }
     /// Floats of scratch a band needs: its input, then the partial sums of
     /// a strip's tiles (of a row block's strips when the weights go first).
     var floats: Int {
@@ -175,7 +182,7 @@ struct DirectBand {
                 }
             }
         }
-        (buffer + channels * sy * sx * planeSize).update(repeating: 0, count: width + 64)
+        clearPastEnd(buffer)
     }
 
     /// Zeros the columns of a band row outside from..<to, before they are
@@ -213,7 +220,7 @@ struct DirectBand {
     var step: Int { Self.step(m: m, taps: taps.count) }
 
     /// Strips of columns a band of `rows` output rows is computed in: of
-    /// 16 columns (64 for a single row of C, 32 for two or three), along each output row, or
+    /// 16 columns (64 for a single row of C, 32 on the three-row tile), along each output row, or
     /// along the whole band when flattened.
     func strips(rows: Int) -> (lines: Int, length: Int, pitch: Int, perLine: Int) {
         let (lines, length, pitch) = flattened ? (1, rows * width, 0) : (rows, columns, width)

@@ -47,8 +47,8 @@ extension ConvolutionChain: PreparedKernel {
                 pool.parallelFor(first.inputShape[0] * bands) { job, worker in
                     let b = job / bands, oy0 = (job % bands) * band.rows, rows = min(band.rows, ho - oy0)
                     let middle = pool.scratch(worker)
-                    // What the second layer's tiles read past the band's end, as its own band copy leaves it.
-                    (middle + band.channels * band.planeSize).update(repeating: 0, count: band.width + 64)
+                    // As the second layer's own band copy would leave it.
+                    band.clearPastEnd(middle)
                     self.first.compute(x, image: b, group: 0, firstRow: oy0, rowBlocks: 0..<firstBlocks,
                                        packed: firstWeights.baseAddress!, buffer: middle + band.floats, tile: firstTile,
                                        output: middle, origin: 0, rowStride: band.planeSize, shuffle: nil)

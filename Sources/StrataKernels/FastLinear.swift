@@ -117,7 +117,7 @@ public final class LinearKernel: @unchecked Sendable {
                     var v = SIMD16<Float>()
                     for i in Swift.stride(from: c, to: min(o, c + 16), by: 4) {
                         let sums = Self.dot(x + r * f, row(i), row(i + 1), row(i + 2), row(i + 3), count: f)
-                        for j in 0..<4 where i + j - c < 16 { v[i + j - c] = sums[j] }
+                        for j in 0..<4 { v[i + j - c] = sums[j] }
                     }
                     let width = min(16, o - c), base = r * o + c
                     v = tile.apply(v, row: 0, column: c, width: width, contiguousAt: width == 16 ? base : nil) { base + $0 }

@@ -86,7 +86,9 @@ public final class ExecutionPlan: @unchecked Sendable {
             }
             let next = i + 1 < graph.nodes.count ? graph.nodes[i + 1] : nil
             let chain = try next.flatMap { try selector.chain(node, $0, uses: uses[node.output.index]) }
-            chainedNext = chain != nil
+            // The node run band by band with this one: the step writes its output.
+            let chained = chain == nil ? nil : next
+            chainedNext = chained != nil
             let choice = try chain ?? selector.choose(node)
             let input = node.inputs[0]
             // Whether the storage of `v` is read by nothing after this step.
@@ -102,7 +104,7 @@ public final class ExecutionPlan: @unchecked Sendable {
                 memory.share(node.output.index, with: input.index)
                 steps.append(Step(node: node, kind: .alias, summary: "alias", inPlace: false, parallel: false, kernel: nil, residuals: []))
             case .fast(let kernel, let residuals, let summary):
-                let out = chain == nil ? node.output : next!.output
+                let out = (chained ?? node).output
                 if kernel.elementwise, isFloat(input), size(input) == size(out), dies(input) {
                     memory.share(out.index, with: input.index)
                     inPlace = true
@@ -115,7 +117,7 @@ public final class ExecutionPlan: @unchecked Sendable {
                 } else {
                     memory.allocate(out.index, size: size(out), at: i)
                 }
-                steps.append(Step(node: node, chained: chain == nil ? nil : next, kind: .fast, summary: summary, inPlace: inPlace,
+                steps.append(Step(node: node, chained: chained, kind: .fast, summary: summary, inPlace: inPlace,
                                   parallel: parallel, kernel: kernel, residuals: residuals))
             case .reference:
                 memory.allocate(node.output.index, size: size(node.output), at: i)

@@ -153,7 +153,7 @@ public struct Executor {
             return .float(Normalization.group(x, groups: x.shape[1], weight: parameter(node, "weight"), bias: parameter(node, "bias"),
                                               eps: node.eps))
         case .groupNorm:
-            return .float(Normalization.group(x, groups: node.int("groups") ?? 1, weight: parameter(node, "weight"),
+            return .float(Normalization.group(x, groups: node.groupCount, weight: parameter(node, "weight"),
                                               bias: parameter(node, "bias"), eps: node.eps))
         case .layerNorm:
             return .float(Normalization.layer(x, weight: parameter(node, "weight"), bias: parameter(node, "bias"), eps: node.eps))
@@ -195,21 +195,21 @@ public struct Executor {
 extension Node {
     /// A conv2d's geometry, or a conv1d's as a conv2d's over rows of height 1.
     var convolutionGeometry: Convolution.Geometry {
-        let s = ints("stride") ?? [1, 1], d = ints("dilation") ?? [1, 1], groups = int("groups") ?? 1
+        let s = ints("stride") ?? [1, 1], d = ints("dilation") ?? [1, 1]
         guard op == .conv2d else {
             let p = ints("pads") ?? [0, 0]
-            return Convolution.Geometry(stride: (1, s[0]), padBegin: (0, p[0]), padEnd: (0, p[1]), dilation: (1, d[0]), groups: groups)
+            return Convolution.Geometry(stride: (1, s[0]), padBegin: (0, p[0]), padEnd: (0, p[1]), dilation: (1, d[0]), groups: groupCount)
         }
         let p = ints("pads") ?? [0, 0, 0, 0]
         return Convolution.Geometry(stride: (s[0], s[1]), padBegin: (p[0], p[1]), padEnd: (p[2], p[3]), dilation: (d[0], d[1]),
-                                    groups: groups)
+                                    groups: groupCount)
     }
 
     /// A conv_transpose2d's stride, padding, output padding, dilation and groups.
     var transposition: (stride: (Int, Int), padding: (Int, Int), outputPadding: (Int, Int), dilation: (Int, Int), groups: Int) {
         let s = ints("stride") ?? [1, 1], d = ints("dilation") ?? [1, 1]
         let p = ints("padding") ?? [0, 0], op = ints("output_padding") ?? [0, 0]
-        return ((s[0], s[1]), (p[0], p[1]), (op[0], op[1]), (d[0], d[1]), int("groups") ?? 1)
+        return ((s[0], s[1]), (p[0], p[1]), (op[0], op[1]), (d[0], d[1]), groupCount)
     }
 
     /// A 2-D pooling's window, or a 1-D one's as a 2-D one over rows of height 1.
@@ -219,6 +219,9 @@ extension Node {
             ? Pooling.Window(kernel: (k[0], k[1]), stride: (s[0], s[1]), padding: (p[0], p[1]), ceilMode: ceil)
             : Pooling.Window(kernel: (1, k[0]), stride: (1, s[0]), padding: (0, p[0]), ceilMode: ceil)
     }
+
+    /// A grouped convolution's or a group norm's groups.
+    var groupCount: Int { int("groups") ?? 1 }
 
     /// A normalization's epsilon.
     var eps: Double { float("eps") ?? 1e-5 }

@@ -208,7 +208,7 @@ struct KernelSelector {
     private func groupNorm(_ node: Node) throws -> KernelChoice? {
         let x = shape(node.inputs[0])
         guard x.count >= 2, let t = try translate(node, channels: x[1], first: [], fold: false, shuffleAllowed: false) else { return nil }
-        let kernel = GroupNormKernel(input: x, groups: node.op == .instanceNorm ? x[1] : node.int("groups") ?? 1,
+        let kernel = GroupNormKernel(input: x, groups: node.op == .instanceNorm ? x[1] : node.groupCount,
                                      weight: parameter(node, "weight")?.data, bias: parameter(node, "bias")?.data,
                                      eps: node.eps, epilogue: FusedEpilogue(steps: t.steps))
         return .fast(kernel, residuals: t.residuals, summary: node.op.name + describe(t.steps, shuffle: 1, folded: false))
