@@ -76,7 +76,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=3,
                     help="alternations per row; each side keeps its best median (shared machines stall either side at random)")
     a = ap.parse_args()
-    models_dir = tempfile.mkdtemp(prefix="strata-bench-")
+    with tempfile.TemporaryDirectory(prefix="strata-bench-") as models_dir:
+        run_all(a, models_dir)
+
+
+def run_all(a, models_dir):
     subprocess.run([sys.executable, os.path.join(a.kit, "make_models.py"), "--out", models_dir], check=True, capture_output=True)
     with open(os.path.join(models_dir, "models.json")) as f:
         meta = json.load(f)

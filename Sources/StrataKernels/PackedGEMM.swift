@@ -235,7 +235,8 @@ public enum PackedGEMM {
             (c00, c01, c10, c11, c20, c21) = (load(0), load(1), load(2), load(3), load(4), load(5))
             (c30, c31, c40, c41, c50, c51) = (load(6), load(7), load(8), load(9), load(10), load(11))
         }
-        for kk in depth {
+        /// Depth kk; rows 4 and 5 only when `tall`, a constant in each of the two loops below.
+        @inline(__always) func accumulate(_ kk: Int, tall: Bool) {
             let b = columnsAt(kk), x = rowsAt(kk)
             let lo = b.loadUnaligned(as: SIMD8<Float>.self)
             let hi = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
@@ -247,10 +248,18 @@ public enum PackedGEMM {
             c20.addProduct(s, lo); c21.addProduct(s, hi)
             s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.3, as: Float.self))
             c30.addProduct(s, lo); c31.addProduct(s, hi)
+            guard tall else { return }
             s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.4, as: Float.self))
             c40.addProduct(s, lo); c41.addProduct(s, hi)
             s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.5, as: Float.self))
             c50.addProduct(s, lo); c51.addProduct(s, hi)
+        }
+        // A block of up to four rows (the last of 16 or 64 output channels: 6 + 6 + 4) computes four, not six:
+        // eight sums still keep both FMA pipes busy.
+        if height > 4 {
+            for kk in depth { accumulate(kk, tall: true) }
+        } else {
+            for kk in depth { accumulate(kk, tall: false) }
         }
         if let carry, depth.upperBound < k {
             let sums = UnsafeMutableRawPointer(carry)

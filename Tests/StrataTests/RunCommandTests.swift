@@ -6,13 +6,16 @@ import Testing
 /// `strata run` and `strata init` as a user runs them, including damaged
 /// and mismatched inputs, which must fail with exit 1 or 2 and a message
 /// that names the file and the problem.
-@Suite struct RunCommandTests {
+/// A class, so that each test's folder is removed when the test ends.
+@Suite final class RunCommandTests {
     let dir: URL
 
     init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
