@@ -61,7 +61,6 @@ struct DirectBand {
     /// instead of 6 channels x 16 neighbouring pixels. On narrow maps
     /// (7x7, 8x8) a 16-pixel strip wastes columns or crosses rows; 6 pixels
     /// taken anywhere from `pixels` waste none, at the price of scalar stores.
-    /// With 32 output channels, 6-row blocks compute 36 rows; 16-channel ones 32.
     let lanes: Bool
     /// Band columns of the outputs that are stored, in order, and where each goes (lanes only).
     let pixels: [Int], pixelPlaces: [Int]
@@ -116,10 +115,11 @@ struct DirectBand {
         self.m = m
         // Measured: lanes win on every map narrower than a tile (7x7 to 14x14, up to 2.4x on a
         // 1-channel first layer), and lose on wider ones (1.2-1.8x on 32x32, 144-288 taps) to their
-        // scalar stores; unless the layer is deep, its stores a small share, and 6-row blocks waste
-        // more rows than 16-channel ones (ESPCN's 64 -> 32 3x3 at 224x224: 11-15% faster). Shuffled,
-        // the scalar stores each divide to find their place (EDSR's upsampling layer 1.6x slower).
-        let rowBlocksWaste = Double((m + 5) / 6 * 6) / Double(m), laneBlocksWaste = Double((m + 15) / 16 * 16) / Double(m)
+        // scalar stores; unless the layer is deep, its stores a small share, and row blocks waste
+        // more rows than 16-channel ones (ESPCN's 64 -> 32 3x3 at 224x224 was 11-15% faster in lanes
+        // while row blocks computed 36 rows; as 6 + 6 + 6 + 6 + 4 + 4 it is 4% faster than lanes).
+        // Shuffled, the scalar stores each divide to find their place (EDSR's upsampling layer 1.6x slower).
+        let rowBlocksWaste = Double(PackedGEMM.computedRows(m: m)) / Double(m), laneBlocksWaste = Double((m + 15) / 16 * 16) / Double(m)
         lanes = m >= PackedGEMM.columns
             && (columns < PackedGEMM.columns || (!shuffled && tapList.count >= 512 && laneBlocksWaste + 0.05 < rowBlocksWaste))
         pixels = lanes ? outputs.indices.filter { outputs[$0] != Self.skip } : []
@@ -266,7 +266,7 @@ struct DirectBand {
                 }
                 /// The slice of depth from `first` of row block `block` over a strip, its sums carried at `sums`.
                 func tile(_ block: Int, _ first: Int, _ strip: Strip, carry sums: UnsafeMutablePointer<Float>) {
-                    PackedGEMM.tile(block: block, m: m, k: k, depth: first..<min(k, first + slice), carry: sums,
+                    PackedGEMM.tile(rows: PackedGEMM.rowsOf(block: block, m: m), k: k, depth: first..<min(k, first + slice), carry: sums,
                                     column: strip.column, width: strip.width, epilogue: epilogue, target: strip.target,
                                     rowsAt: PackedGEMM.Stride(a + block * k * PackedGEMM.rows, step: PackedGEMM.rows * 4),
                                     columnsAt: PackedGEMM.Table(buffer + strip.j, offsets: tap))
@@ -284,13 +284,14 @@ struct DirectBand {
                     for s in 0..<count {
                         let (j, width, target, column) = strip(s)
                         for block in rowBlocks {
-                            for row in Swift.stride(from: block * PackedGEMM.rows, to: min(m, (block + 1) * PackedGEMM.rows), by: 3) {
+                            let range = PackedGEMM.rowsOf(block: block, m: m)
+                            for row in Swift.stride(from: range.lowerBound, to: range.upperBound, by: 3) {
                                 var rows = target
                                 rows.origin += row * rowStride
                                 // A slice's inputs stay in L1 while its taps pass over them (a 9x9 layer's whole strip would not fit).
                                 for first in slices {
                                     PackedGEMM.threeRows(k: k, m: min(3, m - row), depth: first..<min(k, first + slice), carry: carry,
-                                                         packed: a + block * k * PackedGEMM.rows + row % PackedGEMM.rows, column: column,
+                                                         packed: a + block * k * PackedGEMM.rows + row - range.lowerBound, column: column,
                                                          width: width, epilogue: epilogue.rows(from: row), target: rows,
                                                          source: buffer + j, offsets: tap)
                                 }
@@ -312,7 +313,8 @@ struct DirectBand {
                     if places[j] >= 0 {
                         // Lines the strip's tiles store to and add from, one per output channel, fetched
                         // while it computes: too many streams for the hardware prefetcher to follow.
-                        for row in (rowBlocks.lowerBound * PackedGEMM.rows)..<min(m, rowBlocks.upperBound * PackedGEMM.rows) {
+                        let first = PackedGEMM.rowsOf(block: rowBlocks.lowerBound, m: m).lowerBound
+                        for row in first..<PackedGEMM.rowsOf(block: rowBlocks.upperBound - 1, m: m).upperBound {
                             let position = origin + row * rowStride + places[j]
                             strata_prefetch_write(output + (shuffle.map { $0(position) } ?? position))
                             if let residual { strata_prefetch_read(residual + position) }
@@ -350,7 +352,7 @@ struct DirectBand {
                                 let j = pix[t]
                                 // Rows past the count repeat the first; they are not stored.
                                 func spread(_ i: Int) -> Int { t + i < count ? 4 * (pix[t + i] - j) : 0 }
-                                PackedGEMM.tile(block: t / PackedGEMM.rows, m: count, k: k, depth: first..<min(k, first + slice),
+                                PackedGEMM.tile(rows: t..<min(count, t + PackedGEMM.rows), k: k, depth: first..<min(k, first + slice),
                                                 carry: carry + t / PackedGEMM.rows * PackedGEMM.carried, column: block * width,
                                                 width: min(width, m - block * width), epilogue: along, target: target,
                                                 rowsAt: PackedGEMM.Table(buffer + j, offsets: tap.baseAddress!),

@@ -18,12 +18,33 @@ public enum PackedGEMM {
     public static func pack(_ a: UnsafePointer<Float>, m: Int, k: Int, scale: [Float]? = nil, rows: Int = rows) -> [Float] {
         let blocks = (m + rows - 1) / rows
         var packed = [Float](repeating: 0, count: blocks * k * rows)
-        for i in 0..<m {
-            let s = scale?[i] ?? 1
-            let base = (i / rows) * k * rows + i % rows
-            for kk in 0..<k { packed[base + kk * rows] = a[i * k + kk] * s }
+        for block in 0..<blocks {
+            let range = rows == Self.rows ? rowsOf(block: block, m: m) : block * rows..<min(m, (block + 1) * rows)
+            for i in range {
+                let s = scale?[i] ?? 1
+                let base = block * k * rows + i - range.lowerBound
+                for kk in 0..<k { packed[base + kk * rows] = a[i * k + kk] * s }
+            }
         }
         return packed
+    }
+
+    /// The rows of C in row block `block` of `m`: blocks of 6, except that
+    /// when the last would hold two rows (32, 128 or 512 output channels)
+    /// the last two hold four each. A tile of four rows computes four
+    /// (see `tile`), so no row is computed for nothing; the block count is
+    /// unchanged. Eight rows stay 6 + 2, the three-row tile's passes.
+    public static func rowsOf(block: Int, m: Int) -> Range<Int> {
+        let blocks = (m + rows - 1) / rows
+        guard m % rows == 2 && m > 8 && block >= blocks - 2 else { return block * rows..<min(m, (block + 1) * rows) }
+        let start = (blocks - 2) * rows + (block - blocks + 2) * 4
+        return start..<start + 4
+    }
+
+    /// Rows the 6-row tiles compute for `m` rows of C: a block of four
+    /// rows or fewer computes four.
+    static func computedRows(m: Int) -> Int {
+        (0..<((m + rows - 1) / rows)).reduce(0) { sum, block in sum + (rowsOf(block: block, m: m).count > 4 ? rows : 4) }
     }
 
     /// One row of C (the first of row block 0) over up to 64 neighbouring
@@ -213,18 +234,17 @@ public enum PackedGEMM {
         public func callAsFunction(_ kk: Int) -> UnsafeRawPointer { base + offsets[kk] }
     }
 
-    /// One 6 x 16 tile of C: rows from row block `block`, columns
+    /// One 6 x 16 tile of C: rows `rows` (at most 6), columns
     /// `column..<column + width`; for depth kk, A's 6 values at `spread`
     /// from `rowsAt(kk)` and B's 16 at `columnsAt(kk)`. Over a slice
     /// `depth` of 0..<k, the sums start from `carry` unless the slice is the
     /// first, and are left there unless it is the last; only the last
     /// applies the epilogue and stores.
     @inline(__always)
-    public static func tile(block: Int, m: Int, k: Int, depth: Range<Int>? = nil, carry: UnsafeMutablePointer<Float>? = nil,
+    public static func tile(rows: Range<Int>, k: Int, depth: Range<Int>? = nil, carry: UnsafeMutablePointer<Float>? = nil,
                             column: Int, width: Int, epilogue: TileEpilogue, target: Target,
                             rowsAt: some Walk, spread: Spread = packedSpread, columnsAt: some Walk) {
-        let row = block * rows
-        let height = min(rows, m - row)
+        let (row, height) = (rows.lowerBound, rows.count)
         let depth = depth ?? 0..<k
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
@@ -254,7 +274,7 @@ public enum PackedGEMM {
             s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.5, as: Float.self))
             c50.addProduct(s, lo); c51.addProduct(s, hi)
         }
-        // A block of up to four rows (the last of 16 or 64 output channels: 6 + 6 + 4) computes four, not six:
+        // A block of up to four rows (the last of 16 or 64 output channels: 6 + 6 + 4; see `rowsOf`) computes four, not six:
         // eight sums still keep both FMA pipes busy.
         if height > 4 {
             for kk in depth { accumulate(kk, tall: true) }
