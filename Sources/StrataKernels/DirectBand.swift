@@ -143,14 +143,16 @@ struct DirectBand {
     var floats: Int {
         let blocks = (m + PackedGEMM.rows - 1) / PackedGEMM.rows, s = strips(rows: rows)
         let tiles = lanes ? (pixels.count + PackedGEMM.rows - 1) / PackedGEMM.rows : max(blocks, s.lines * s.perLine)
-        return bandFloats + (slice < taps.count ? tiles * PackedGEMM.carried : 0)
+        return bandFloats + (slice < taps.count ? tiles * PackedGEMM.carried : 0) + lineFloats
     }
 
     /// Copies the input rows of the band whose first output row is `y0`
     /// (`rows` of them) from `plane(c)`, an h x w channel, into `buffer`.
     func copy(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
         let (sy, sx) = stride
+        if sy == 1 && sx == 1 { return copyRows(y0: y0, rows: rows, h: h, w: w, plane: plane, into: buffer) }
         // Per band row a few floats are copied: divisions and calls to memset per row cost more than the copy.
+        if inPhases { return copyInPhases(y0: y0, rows: rows, h: h, w: w, plane: plane, into: buffer) }
         withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: sx) { spans in
             // Plane column t of column phase p reads input column left + p + t * sx; inside the row for t in from..<to.
             for p in 0..<sx {
@@ -183,6 +185,87 @@ struct DirectBand {
             }
         }
         clearPastEnd(buffer)
+    }
+
+    /// Whether the band copy splits rows into two column phases through
+    /// `line` rows: stride 2 across, rows of 8 or more.
+    private var inPhases: Bool { stride.1 == 2 && width >= 8 }
+    /// Input rows one band copies.
+    private var inputRows: Int { (rows - 1) * stride.0 + reach }
+    /// Floats of scratch for one channel's padded input rows, before they are split.
+    private var lineFloats: Int { inPhases ? inputRows * 2 * width : 0 }
+
+    /// `copy` at column stride 2: a channel's
+    /// rows are padded into the `lineFloats` at the end of the band's
+    /// scratch, then split 16 floats at a time into the phases (the last 16
+    /// of a row overlap the others). Per float, loops and divisions cost
+    /// more than the copy (the VAE encoder spent 15% of its time there).
+    /// All rows are written before any is read: a load that spans stores
+    /// still in flight waits for them.
+    private func copyInPhases(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>,
+                              into buffer: UnsafeMutablePointer<Float>) {
+        let sy = stride.0, count = (rows - 1) * sy + reach, span = 2 * width, line = buffer + floats - lineFloats
+        let from = min(span, max(0, -left)), to = max(from, min(span, w - left))
+        // A 1x1 layer reads the even phases only.
+        let (evenRead, oddRead) = (columnPhases[0], columnPhases[1]), everyRow = !rowPhases.contains(false)
+        for c in 0..<channels {
+            let source = plane(c) + left
+            for q in 0..<count where everyRow || rowPhases[q % sy] {
+                let iy = y0 * sy + top + q, row = line + q * span
+                guard iy >= 0 && iy < h else {
+                    row.update(repeating: 0, count: span)
+                    continue
+                }
+                Self.pad(row, from: from, to: to, width: span)
+                Self.move(source + iy * w + from, to: row + from, count: to - from)
+            }
+            for q in 0..<count where rowPhases[q % sy] {
+                let even = buffer + (c * sy + q % sy) * 2 * planeSize + (q / sy) * width, odd = even + planeSize
+                func part(_ t: Int) {
+                    let v = UnsafeRawPointer(line + q * span + 2 * t).loadUnaligned(as: SIMD16<Float>.self)
+                    if evenRead { UnsafeMutableRawPointer(even + t).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self) }
+                    if oddRead { UnsafeMutableRawPointer(odd + t).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self) }
+                }
+                for t in Swift.stride(from: 0, to: width - 8, by: 8) { part(t) }
+                part(width - 8)
+            }
+        }
+        clearPastEnd(buffer)
+    }
+
+    /// `copy` at stride 1, where each band row is an input row, padded:
+    /// rows of 16 to 64 floats, copied inline (a call to memmove per row,
+    /// and the general copy's bookkeeping, cost more than the copy).
+    private func copyRows(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>,
+                          into buffer: UnsafeMutablePointer<Float>) {
+        let from = min(width, max(0, -left)), to = max(from, min(width, w - left)), count = rows - 1 + reach
+        let first = min(count, max(0, -(y0 + top))), last = max(first, min(count, h - y0 - top))
+        for c in 0..<channels {
+            let band = buffer + c * planeSize
+            band.update(repeating: 0, count: first * width)
+            let source = plane(c) + (y0 + top) * w + left
+            for q in first..<last {
+                let row = band + q * width
+                Self.pad(row, from: from, to: to, width: width)
+                Self.move(source + q * w + from, to: row + from, count: to - from)
+            }
+            (band + last * width).update(repeating: 0, count: (count - last) * width)
+        }
+        clearPastEnd(buffer)
+    }
+
+    /// Copies `count` floats, 8 at a time (the last 8 overlap the others).
+    @inline(__always)
+    static func move(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+        guard count >= 8 else { return target.update(from: source, count: count) }
+        let s = UnsafeRawPointer(source), t = UnsafeMutableRawPointer(target)
+        var i = 0
+        while i < count - 8 {
+            t.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            i += 8
+        }
+        let end = 4 * (count - 8)
+        t.storeBytes(of: s.loadUnaligned(fromByteOffset: end, as: SIMD8<Float>.self), toByteOffset: end, as: SIMD8<Float>.self)
     }
 
     /// Zeros the columns of a band row outside from..<to, before they are

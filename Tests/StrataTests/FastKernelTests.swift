@@ -74,6 +74,8 @@ import Testing
                                                    (3, 1, 3, 13, 1, 1, 1), (40, 14, 3, 19, 1, 1, 1), (64, 60, 3, 16, 1, 1, 1),
                                                    (20, 37, 3, 7, 1, 1, 2), (64, 32, 3, 8, 1, 1, 1), (6, 16, 4, 28, 2, 1, 3),
                                                    (8, 34, 3, 11, 2, 2, 1), (1, 32, 4, 28, 2, 1, 2),
+                                                   // Stride 2 on odd sizes, both column phases or the even one alone.
+                                                   (5, 16, 3, 27, 2, 1, 1), (12, 20, 1, 33, 2, 1, 2),
                                                    // Two, three, seven and nine output channels on the three-row tile, in
                                                    // slices of depth, the rows of C split over jobs (one image, few bands).
                                                    (32, 3, 9, 21, 1, 1, 1), (40, 2, 3, 37, 1, 1, 2), (40, 9, 3, 23, 1, 1, 1),
