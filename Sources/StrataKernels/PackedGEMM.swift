@@ -134,7 +134,10 @@ public enum PackedGEMM {
         let parts: Int, perPart: Int, blocks: Int
 
         public init(jobs: Int, blocks: Int, threads: Int) {
-            parts = jobs >= 2 * threads ? 1 : max(1, min(blocks, (2 * threads + jobs - 1) / max(jobs, 1)))
+            // Each part copies its job's band again: as few parts as give every thread the same number of items.
+            var parts = 1
+            while jobs < 2 * threads && (jobs * parts) % threads != 0 && parts < blocks { parts += 1 }
+            self.parts = parts
             perPart = (blocks + parts - 1) / parts
             self.blocks = blocks
             items = jobs * parts
