@@ -426,6 +426,12 @@ public struct TileEpilogue: @unchecked Sendable {
             let v = apply(SIMD16<Float>(lowHalf: lo, highHalf: hi), row: row, column: column, width: width, contiguousAt: nil) {
                 base + $0 * stride
             }
+            if width == 16 && t.shuffle == nil {
+                // Lanes taken by constant index go straight from the register to memory (through the stack: twice the instructions).
+                let p = t.output + base
+                for j in 0..<16 { p[j &* stride] = v[j] }
+                return
+            }
             withUnsafeBytes(of: v) { raw in
                 let values = raw.baseAddress!.assumingMemoryBound(to: Float.self), output = t.output
                 if let shuffle = t.shuffle {
