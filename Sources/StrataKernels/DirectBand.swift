@@ -151,8 +151,8 @@ struct DirectBand {
     func copy(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
         let (sy, sx) = stride
         if sy == 1 && sx == 1 { return copyRows(y0: y0, rows: rows, h: h, w: w, plane: plane, into: buffer) }
-        // Per band row a few floats are copied: divisions and calls to memset per row cost more than the copy.
         if inPhases { return copyInPhases(y0: y0, rows: rows, h: h, w: w, plane: plane, into: buffer) }
+        // Per band row a few floats are copied: divisions and calls to memset per row cost more than the copy.
         withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: sx) { spans in
             // Plane column t of column phase p reads input column left + p + t * sx; inside the row for t in from..<to.
             for p in 0..<sx {
@@ -195,13 +195,13 @@ struct DirectBand {
     /// Floats of scratch for one channel's padded input rows, before they are split.
     private var lineFloats: Int { inPhases ? inputRows * 2 * width : 0 }
 
-    /// `copy` at column stride 2: a channel's
-    /// rows are padded into the `lineFloats` at the end of the band's
-    /// scratch, then split 16 floats at a time into the phases (the last 16
-    /// of a row overlap the others). Per float, loops and divisions cost
-    /// more than the copy (the VAE encoder spent 15% of its time there).
-    /// All rows are written before any is read: a load that spans stores
-    /// still in flight waits for them.
+    /// `copy` at column stride 2: a channel's rows are padded into the
+    /// `lineFloats` at the end of the band's scratch, then split 16 floats
+    /// at a time into the column phases (the last 16 of a row overlap the
+    /// others). Per float, loops and divisions cost more than the copy (the
+    /// VAE encoder spent 15% of its time there). All rows are written
+    /// before any is read: a load that spans stores still in flight waits
+    /// for them.
     private func copyInPhases(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>,
                               into buffer: UnsafeMutablePointer<Float>) {
         let sy = stride.0, count = (rows - 1) * sy + reach, span = 2 * width, line = buffer + floats - lineFloats

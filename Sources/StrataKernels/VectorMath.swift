@@ -18,13 +18,7 @@ public enum VectorMath {
         var r = x
         r.addProduct(n, V(repeating: -0.693_145_75))
         r.addProduct(n, V(repeating: -1.428_606_8e-6))
-        var p = V(repeating: 1.0 / 720)
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        let p = fma(fma(fma(fma(fma(fma(V(repeating: 1.0 / 720), r, 1.0 / 120), r, 1.0 / 24), r, 1.0 / 6), r, 0.5), r, 1), r, 1)
         let shifted = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
         return p * unsafeBitCast((shifted &+ 127) &<< 23, to: V.self)
     }
