@@ -459,6 +459,14 @@ public struct TileEpilogue: @unchecked Sendable {
             UnsafeMutableRawPointer(t.output + position(0)).storeBytes(of: v, as: SIMD16<Float>.self)
             return
         }
+        if let offsets = t.columnOffsets, t.shuffle == nil, width == 16 {
+            // A transposed layer's phase, its columns every other output column: lanes stored from the register.
+            for j in 0..<16 {
+                let p = rowStart + offsets[column + j]
+                if p >= 0 { t.output[p] = v[j] }
+            }
+            return
+        }
         withUnsafeBytes(of: v) { raw in
             let values = raw.baseAddress!.assumingMemoryBound(to: Float.self)
             if contiguous, let shuffle = t.shuffle, position(0) % shuffle.width + 15 < shuffle.width {
