@@ -239,6 +239,28 @@ import Testing
         }
     }
 
+    /// Work items: a part of a job's row blocks copies the job's band
+    /// again, so a job is cut only as far as balancing the threads needs.
+    @Test func jobsAreCutOnlyToBalanceThreads() {
+        func parts(_ jobs: Int, _ blocks: Int, _ threads: Int) -> [Range<Int>] {
+            let split = PackedGEMM.Split(jobs: jobs, blocks: blocks, threads: threads)
+            return (0..<split.items).filter { split.item($0).job == 0 }.map { split.item($0).rowBlocks }
+        }
+        #expect(parts(1, 11, 1) == [0..<11])
+        #expect(parts(4, 3, 2) == [0..<3])
+        #expect(parts(1, 4, 2) == [0..<2, 2..<4])
+        #expect(parts(3, 3, 2) == [0..<2, 2..<3])
+        #expect(parts(1, 1, 2) == [0..<1])
+        for (jobs, blocks, threads) in [(1, 11, 2), (3, 7, 2), (5, 6, 4), (2, 9, 3)] {
+            let split = PackedGEMM.Split(jobs: jobs, blocks: blocks, threads: threads)
+            #expect(split.items % threads == 0, "\(jobs) jobs on \(threads) threads: \(split.items) items")
+            for job in 0..<jobs {
+                let covered = (0..<split.items).filter { split.item($0).job == job }.flatMap { Array(split.item($0).rowBlocks) }
+                #expect(covered == Array(0..<blocks))
+            }
+        }
+    }
+
     @Test func vectorMathIsAccurate() {
         let xs = stride(from: -30.0, through: 30.0, by: 0.013).map(Float.init)
         var worst = (exp: 0.0, tanh: 0.0, erf: 0.0)
