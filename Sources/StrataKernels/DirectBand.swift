@@ -211,13 +211,8 @@ struct DirectBand {
         for c in 0..<channels {
             let source = plane(c) + left
             for q in 0..<count where everyRow || rowPhases[q % sy] {
-                let iy = y0 * sy + top + q, row = line + q * span
-                guard iy >= 0 && iy < h else {
-                    row.update(repeating: 0, count: span)
-                    continue
-                }
-                Self.pad(row, from: from, to: to, width: span)
-                Self.move(source + iy * w + from, to: row + from, count: to - from)
+                let iy = y0 * sy + top + q
+                Self.fill(line + q * span, from: iy >= 0 && iy < h ? source + iy * w : nil, columns: from..<to, width: span)
             }
             for q in 0..<count where rowPhases[q % sy] {
                 let even = buffer + (c * sy + q % sy) * 2 * planeSize + (q / sy) * width, odd = even + planeSize
@@ -238,20 +233,26 @@ struct DirectBand {
     /// and the general copy's bookkeeping, cost more than the copy).
     private func copyRows(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>,
                           into buffer: UnsafeMutablePointer<Float>) {
-        let from = min(width, max(0, -left)), to = max(from, min(width, w - left)), count = rows - 1 + reach
-        let first = min(count, max(0, -(y0 + top))), last = max(first, min(count, h - y0 - top))
+        let from = min(width, max(0, -left)), to = max(from, min(width, w - left))
         for c in 0..<channels {
-            let band = buffer + c * planeSize
-            band.update(repeating: 0, count: first * width)
-            let source = plane(c) + (y0 + top) * w + left
-            for q in first..<last {
-                let row = band + q * width
-                Self.pad(row, from: from, to: to, width: width)
-                Self.move(source + q * w + from, to: row + from, count: to - from)
+            let source = plane(c) + left
+            for q in 0..<(rows - 1 + reach) {
+                let iy = y0 + top + q
+                Self.fill(buffer + c * planeSize + q * width, from: iy >= 0 && iy < h ? source + iy * w : nil, columns: from..<to,
+                          width: width)
             }
-            (band + last * width).update(repeating: 0, count: (count - last) * width)
         }
         clearPastEnd(buffer)
+    }
+
+    /// A padded band row of `width` floats: input columns `columns` of the
+    /// row at `source` where they lie, zeros around them; zeros throughout
+    /// for a row outside the input (nil).
+    @inline(__always)
+    static func fill(_ row: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>?, columns: Range<Int>, width: Int) {
+        guard let source else { return row.update(repeating: 0, count: width) }
+        pad(row, from: columns.lowerBound, to: columns.upperBound, width: width)
+        move(source + columns.lowerBound, to: row + columns.lowerBound, count: columns.count)
     }
 
     /// Copies `count` floats, 8 at a time (the last 8 overlap the others).
