@@ -159,6 +159,32 @@ import Testing
         }
     }
 
+    /// The epilogues whose tiles are stored by a loop of their own (a
+    /// shift, then a residual or not, then relu, tanh or nothing), and one
+    /// that takes the general path, on rows of full 16-column strips in
+    /// blocks of 6 and 4 output channels.
+    @Test func storedEpilogueFormsMatchReference() {
+        var rng = Random(seed: 23)
+        let pool = ThreadPool(threads: 2)
+        let x = Self.random([2, 5, 9, 32], &rng), weight = Self.random([10, 5, 3, 3], &rng), residual = Self.random([2, 10, 9, 32], &rng)
+        let shift = Self.random([10], &rng)
+        let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
+        let shifted = Convolution.forward(x, weight: weight, bias: shift, g), added = Elementwise.sum([shifted, residual])
+        let cases: [([FusedEpilogue.Step], Tensor)] = [
+            ([.channelShift(shift.data)], shifted),
+            ([.channelShift(shift.data), .function(.relu)], Activation.relu.forward(shifted)),
+            ([.channelShift(shift.data), .function(.tanh)], Activation.tanh.forward(shifted)),
+            ([.channelShift(shift.data), .residual(0)], added),
+            ([.channelShift(shift.data), .residual(0), .function(.relu)], Activation.relu.forward(added)),
+            ([.channelShift(shift.data), .residual(0), .function(.leakyRelu(0.25))], Activation.leakyRelu(slope: 0.25).forward(added)),
+        ]
+        for (steps, expected) in cases {
+            let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, epilogue: FusedEpilogue(steps: steps))
+            let fast = Self.run(kernel, x, residuals: [residual], shape: kernel.outputShape, pool: pool)
+            #expect(Self.error(fast, expected) < 1e-5, "\(steps): \(Self.error(fast, expected))")
+        }
+    }
+
     @Test func linearMatchesReference() {
         var rng = Random(seed: 8)
         let pool = ThreadPool(threads: 2)
