@@ -34,6 +34,7 @@ public enum PackedGEMM {
     /// the last two hold four each. A tile of four rows computes four
     /// (see `tile`), so no row is computed for nothing; the block count is
     /// unchanged. Eight rows stay 6 + 2, the three-row tile's passes.
+    @inline(__always)
     public static func rowsOf(block: Int, m: Int) -> Range<Int> {
         let blocks = (m + rows - 1) / rows
         guard m % rows == 2 && m > 8 && block >= blocks - 2 else { return block * rows..<min(m, (block + 1) * rows) }
