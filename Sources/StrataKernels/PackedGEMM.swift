@@ -355,6 +355,16 @@ public struct TileEpilogue: @unchecked Sendable {
             guard rest.isEmpty else { return nil }
             self.shift = shift
         }
+
+        /// Without a residual, whether relu follows the shift; nil with a residual or another function.
+        var reluWithoutResidual: Bool? {
+            guard residual == nil else { return nil }
+            switch function {
+            case nil: return false
+            case .relu?: return true
+            default: return nil
+            }
+        }
     }
 
     /// The tensor a residual step adds, if any.
@@ -444,17 +454,16 @@ public struct TileEpilogue: @unchecked Sendable {
                     UnsafeMutableRawPointer(t.output + at).storeBytes(of: body(v[i], at, i), as: SIMD16<Float>.self)
                 }
             }
-            let zero = SIMD16<Float>()
             func shifted(_ y: SIMD16<Float>, _ i: Int) -> SIMD16<Float> { y + SIMD16(repeating: shift[i]) }
             func added(_ y: SIMD16<Float>, _ at: Int, _ i: Int, _ other: UnsafePointer<Float>) -> SIMD16<Float> {
                 shifted(y, i) + UnsafeRawPointer(other + at).loadUnaligned(as: SIMD16<Float>.self)
             }
             switch (common.residual, common.function) {
             case (nil, nil): return rows { y, _, i in shifted(y, i) }
-            case (nil, .relu?): return rows { y, _, i in pointwiseMax(shifted(y, i), zero) }
+            case (nil, .relu?): return rows { y, _, i in VectorMath.relu(shifted(y, i)) }
             case (nil, .tanh?): return rows { y, _, i in VectorMath.tanh(shifted(y, i)) }
             case (let other?, nil): return rows { y, at, i in added(y, at, i, other) }
-            case (let other?, .relu?): return rows { y, at, i in pointwiseMax(added(y, at, i, other), zero) }
+            case (let other?, .relu?): return rows { y, at, i in VectorMath.relu(added(y, at, i, other)) }
             default: break
             }
         }
@@ -469,8 +478,13 @@ public struct TileEpilogue: @unchecked Sendable {
         if let rowOffsets = t.rowOffsets {
             // One pixel's output channels, a plane apart.
             let base = t.origin + rowOffsets[row] + column * t.columnStride, stride = t.columnStride
-            let v = apply(SIMD16<Float>(lowHalf: lo, highHalf: hi), row: row, column: column, width: width, contiguousAt: nil) {
-                base + $0 * stride
+            var v = SIMD16<Float>(lowHalf: lo, highHalf: hi)
+            if alongColumns, let common, let relu = common.reluWithoutResidual {
+                // Without the loop over steps: a tenth of the VAE encoder's first layer (16 taps).
+                v += UnsafeRawPointer(common.shift + firstRow + column).loadUnaligned(as: SIMD16<Float>.self)
+                if relu { v = VectorMath.relu(v) }
+            } else {
+                v = apply(v, row: row, column: column, width: width, contiguousAt: nil) { base + $0 * stride }
             }
             if width == 16 && t.shuffle == nil {
                 // Lanes taken by constant index go straight from the register to memory (through the stack: twice the instructions).

@@ -301,6 +301,12 @@ import Testing
             }
         }
         #expect(worst.exp < 5e-7 && worst.tanh < 5e-7 && worst.erf < 5e-7, "\(worst)")
+        // relu is exact, on zeros of either sign, infinities and the extremes too.
+        let edges: [Float] = [0, -0.0, .infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+                              .leastNonzeroMagnitude, -.leastNonzeroMagnitude]
+        for x in xs + edges {
+            #expect(VectorMath.relu(SIMD16(repeating: x))[0] == max(x, 0), "relu(\(x))")
+        }
     }
 }
 
