@@ -72,10 +72,9 @@ struct DirectBand {
     /// (0, 0). Bands hold about 256 KB of input. Taps come channel by channel.
     /// `extent` is the least extent of input, rows and columns, one output
     /// reads: phases that share one band copy ask for the widest of theirs.
-    /// `shuffled`: the outputs are stored through a pixel shuffle. `fixedRows`
-    /// sets the band's rows (two chained layers share their bands).
+    /// `fixedRows` sets the band's rows (two chained layers share their bands).
     init(outputRows: Int, columns: Int, channels: Int, stride: (Int, Int), top: Int, left: Int, taps tapList: [Tap],
-         m: Int, extent: (Int, Int) = (1, 1), shuffled: Bool = false, fixedRows: Int? = nil, place: (Int, Int) -> Int) {
+         m: Int, extent: (Int, Int) = (1, 1), fixedRows: Int? = nil, place: (Int, Int) -> Int) {
         let reachY = max(extent.0, (tapList.map(\.dy).max() ?? 0) + 1), reachX = max(extent.1, (tapList.map(\.dx).max() ?? 0) + 1)
         let (sy, sx) = stride
         let width = ((columns - 1) * sx + reachX + sx - 1) / sx
@@ -115,13 +114,9 @@ struct DirectBand {
         self.m = m
         // Measured: lanes win on every map narrower than a tile (7x7 to 14x14, up to 2.4x on a
         // 1-channel first layer), and lose on wider ones (1.2-1.8x on 32x32, 144-288 taps) to their
-        // scalar stores; unless the layer is deep, its stores a small share, and row blocks waste
-        // more rows than 16-channel ones (ESPCN's 64 -> 32 3x3 at 224x224 was 11-15% faster in lanes
-        // while row blocks computed 36 rows; as 6 + 6 + 6 + 6 + 4 + 4 it is 4% faster than lanes).
-        // Shuffled, the scalar stores each divide to find their place (EDSR's upsampling layer 1.6x slower).
-        let rowBlocksWaste = Double(PackedGEMM.computedRows(m: m)) / Double(m), laneBlocksWaste = Double((m + 15) / 16 * 16) / Double(m)
-        lanes = m >= PackedGEMM.columns
-            && (columns < PackedGEMM.columns || (!shuffled && tapList.count >= 512 && laneBlocksWaste + 0.05 < rowBlocksWaste))
+        // scalar stores. Deep layers too: row blocks compute at most one spare row (see
+        // `PackedGEMM.rowsOf`), never more than lanes (ESPCN's 64 -> 32 3x3 at 224x224 is 4% faster in them).
+        lanes = m >= PackedGEMM.columns && columns < PackedGEMM.columns
         pixels = lanes ? outputs.indices.filter { outputs[$0] != Self.skip } : []
         pixelPlaces = pixels.map { outputs[$0] }
         let perChannel = max(1, tapList.count / channels)
@@ -415,8 +410,8 @@ struct DirectBand {
         }
     }
 
-    /// The first `count` stored outputs, 6 at a time, times row blocks
-    /// `rowBlocks` of 16 output channels.
+    /// The first `count` stored outputs, in blocks of 6 pixels (see
+    /// `PackedGEMM.rowsOf`), times row blocks `rowBlocks` of 16 output channels.
     private func multiplyLanes(count: Int, buffer: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>,
                                rowBlocks: Range<Int>, packed a: UnsafePointer<Float>, epilogue: TileEpilogue,
                                target: PackedGEMM.Target) {
@@ -432,12 +427,12 @@ struct DirectBand {
                     // lines a block stores to stay there from one tile to the next.
                     for block in rowBlocks {
                         for first in slices {
-                            for t in Swift.stride(from: 0, to: count, by: PackedGEMM.rows) {
-                                let j = pix[t]
-                                // Rows past the count repeat the first; they are not stored.
-                                func spread(_ i: Int) -> Int { t + i < count ? 4 * (pix[t + i] - j) : 0 }
-                                PackedGEMM.tile(rows: t..<min(count, t + PackedGEMM.rows), k: k, depth: first..<min(k, first + slice),
-                                                carry: carry + t / PackedGEMM.rows * PackedGEMM.carried, column: block * width,
+                            for pixelBlock in 0..<(count + PackedGEMM.rows - 1) / PackedGEMM.rows {
+                                let rows = PackedGEMM.rowsOf(block: pixelBlock, m: count), t = rows.lowerBound, j = pix[t]
+                                // Rows past the block repeat its first; they are not stored.
+                                func spread(_ i: Int) -> Int { t + i < rows.upperBound ? 4 * (pix[t + i] - j) : 0 }
+                                PackedGEMM.tile(rows: rows, k: k, depth: first..<min(k, first + slice),
+                                                carry: carry + pixelBlock * PackedGEMM.carried, column: block * width,
                                                 width: min(width, m - block * width), epilogue: along, target: target,
                                                 rowsAt: PackedGEMM.Table(buffer + j, offsets: tap.baseAddress!),
                                                 spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),

@@ -38,7 +38,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
             }
         }
         let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
-                              taps: taps, m: og, shuffled: shuffle > 1, fixedRows: bandRows) { r, ox in r * wo + ox }
+                              taps: taps, m: og, fixedRows: bandRows) { r, ox in r * wo + ox }
         self.band = band
         packed = weight.data.withUnsafeBufferPointer { ws in
             (0..<g.groups).flatMap { group in

@@ -70,10 +70,10 @@ public final class LinearKernel: @unchecked Sendable {
                 // A block's weights stay in cache while the job's rows pass.
                 for block in blocks {
                     for t in (job * Self.tilesPerJob)..<min(tiles, (job + 1) * Self.tilesPerJob) {
-                        let r0 = t * PackedGEMM.rows
-                        // Rows past the last repeat the first; they are not stored.
-                        func spread(_ i: Int) -> Int { r0 + i < self.rows ? 4 * i * f : 0 }
-                        PackedGEMM.tile(rows: r0..<min(self.rows, r0 + PackedGEMM.rows), k: f, column: block * width, width: min(width, o - block * width),
+                        let rows = PackedGEMM.rowsOf(block: t, m: self.rows), r0 = rows.lowerBound
+                        // Rows past the block repeat its first; they are not stored.
+                        func spread(_ i: Int) -> Int { r0 + i < rows.upperBound ? 4 * i * f : 0 }
+                        PackedGEMM.tile(rows: rows, k: f, column: block * width, width: min(width, o - block * width),
                                         epilogue: tile, target: PackedGEMM.Target(output: output, origin: 0, rowStride: o),
                                         rowsAt: PackedGEMM.Stride(x + r0 * f, step: 4),
                                         spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),

@@ -30,22 +30,19 @@ public enum PackedGEMM {
     }
 
     /// The rows of C in row block `block` of `m`: blocks of 6, except that
-    /// when the last would hold two rows (32, 128 or 512 output channels)
-    /// the last two hold four each. A tile of four rows computes four
-    /// (see `tile`), so no row is computed for nothing; the block count is
-    /// unchanged. Eight rows stay 6 + 2, the three-row tile's passes.
+    /// when the last would hold one or two rows (13 or 49; 32, 128 or 512)
+    /// the last two hold four and three, or four each. A tile of four rows
+    /// or fewer computes four (see `tile`), so the last seven rows compute
+    /// eight, not ten, and eight compute eight; the block count is
+    /// unchanged. Up to nine rows stay in blocks of 6, the three-row tile's passes.
     @inline(__always)
     public static func rowsOf(block: Int, m: Int) -> Range<Int> {
         let blocks = (m + rows - 1) / rows
-        guard m % rows == 2 && m > 8 && block >= blocks - 2 else { return block * rows..<min(m, (block + 1) * rows) }
-        let start = (blocks - 2) * rows + (block - blocks + 2) * 4
-        return start..<start + 4
-    }
-
-    /// Rows the 6-row tiles compute for `m` rows of C: a block of four
-    /// rows or fewer computes four.
-    static func computedRows(m: Int) -> Int {
-        (0..<((m + rows - 1) / rows)).reduce(0) { sum, block in sum + (rowsOf(block: block, m: m).count > 4 ? rows : 4) }
+        guard (m % rows == 1 || m % rows == 2) && m > 9 && block >= blocks - 2 else {
+            return block * rows..<min(m, (block + 1) * rows)
+        }
+        let start = (blocks - 2) * rows
+        return block == blocks - 2 ? start..<start + 4 : start + 4..<m
     }
 
     /// One row of C (the first of row block 0) over up to 64 neighbouring
