@@ -41,9 +41,11 @@ public final class PoolingKernel: @unchecked Sendable {
         let win = window, average = self.average
         if inside {
             pool.reserveScratch(scratchFloats)
+            let pairs = win.kernel == (2, 2) && win.stride == (2, 2)
             pool.parallelFor(inputShape[0] * inputShape[1]) { plane, worker in
                 let src = x + plane * h * w, dst = output + plane * ho * wo, row = pool.scratch(worker)
                 let scale = 1 / Float(win.kernel.0 * win.kernel.1)
+                if pairs { return Self.pairs(src, width: w, into: dst, rows: ho, columns: wo, average: average) }
                 for oy in 0..<ho {
                     // The window's rows reduced column by column (contiguous, so vectorized), then each window's columns.
                     let first = src + oy * win.stride.0 * w
@@ -95,6 +97,48 @@ public final class PoolingKernel: @unchecked Sendable {
                     dst[oy * wo + ox] = result
                 }
             }
+        }
+    }
+}
+
+extension PoolingKernel {
+    /// 2x2 windows of stride 2 (LeNet's, a fifth of its time by the
+    /// general path's copy per row and loop per pair): 8 windows at once
+    /// from 16 columns of both their rows, the pairs being the even and
+    /// odd halves (the last 8 overlap the others); rows of fewer than 8
+    /// windows one window at a time.
+    private static func pairs(_ src: UnsafePointer<Float>, width w: Int, into dst: UnsafeMutablePointer<Float>, rows: Int,
+                              columns: Int, average: Bool) {
+        for oy in 0..<rows {
+            let top = UnsafeRawPointer(src + 2 * oy * w), bottom = top + 4 * w, out = UnsafeMutableRawPointer(dst + oy * columns)
+            func eight(_ ox: Int) {
+                let u = top.loadUnaligned(fromByteOffset: 8 * ox, as: SIMD16<Float>.self)
+                let v = bottom.loadUnaligned(fromByteOffset: 8 * ox, as: SIMD16<Float>.self)
+                let result: SIMD8<Float>
+                if average {
+                    let sum = u + v
+                    result = (sum.evenHalf + sum.oddHalf) * 0.25
+                } else {
+                    let m = VectorMath.max(u, v)
+                    result = VectorMath.max(m.evenHalf, m.oddHalf)
+                }
+                out.storeBytes(of: result, toByteOffset: 4 * ox, as: SIMD8<Float>.self)
+            }
+            guard columns >= 8 else {
+                // Narrow rows (LeNet's 10 -> 5) one window at a time.
+                let a = src + 2 * oy * w, b = a + w
+                for ox in 0..<columns {
+                    let (p, q, r, t) = (a[2 * ox], a[2 * ox + 1], b[2 * ox], b[2 * ox + 1])
+                    dst[oy * columns + ox] = average ? (p + r + (q + t)) * 0.25 : Swift.max(Swift.max(p, r), Swift.max(q, t))
+                }
+                continue
+            }
+            var ox = 0
+            while ox < columns - 8 {
+                eight(ox)
+                ox += 8
+            }
+            eight(columns - 8)
         }
     }
 }

@@ -249,7 +249,7 @@ import Testing
             }
         }
         // LeNet's and VGG's windows, pairs of columns taken 8 at a time, with odd widths' tails.
-        for (shape, k) in [([2, 3, 28, 28], (2, 2)), ([1, 2, 9, 37], (2, 2)), ([1, 2, 6, 19], (3, 2))] {
+        for (shape, k) in [([2, 3, 28, 28], (2, 2)), ([1, 2, 9, 37], (2, 2)), ([3, 4, 10, 11], (2, 2)), ([1, 2, 6, 19], (3, 2))] {
             let x = Self.random(shape, &rng), window = Pooling.Window(kernel: k, stride: (2, 2), padding: (0, 0), ceilMode: false)
             for average in [false, true] {
                 let kernel = PoolingKernel(input: x.shape, window: window, average: average, countIncludePad: true)
@@ -305,6 +305,14 @@ import Testing
                               .leastNonzeroMagnitude, -.leastNonzeroMagnitude]
         for x in xs + edges {
             #expect(VectorMath.relu(SIMD16(repeating: x))[0] == max(x, 0), "relu(\(x))")
+        }
+        // So is max, either way round, on 8 or 16 lanes.
+        let values = edges + [1, -1, 3.5, -2.25, 1e-30, -1e30]
+        for a in values {
+            for b in values {
+                let (u, v) = (SIMD16<Float>(repeating: a), SIMD16<Float>(repeating: b))
+                #expect(VectorMath.max(u, v)[0] == max(a, b) && VectorMath.max(u.lowHalf, v.lowHalf)[7] == max(a, b), "max(\(a), \(b))")
+            }
         }
     }
 }
