@@ -46,6 +46,12 @@ public final class PoolingKernel: @unchecked Sendable {
                 let src = x + plane * h * w, dst = output + plane * ho * wo, row = pool.scratch(worker)
                 let scale = 1 / Float(win.kernel.0 * win.kernel.1)
                 if pairs { return Self.pairs(src, width: w, into: dst, rows: ho, columns: wo, average: average) }
+                if win.kernel == (1, w) && h == 1 {
+                    // A whole row, as global pooling is: 16 lanes at a time (a chain of dependent adds cost
+                    // ResNet-20's global pool 4 cycles a value).
+                    dst[0] = Self.reduce(src, count: w, average: average) * (average ? scale : 1)
+                    return
+                }
                 for oy in 0..<ho {
                     // The window's rows reduced column by column (contiguous, so vectorized), then each window's columns.
                     let first = src + oy * win.stride.0 * w
@@ -140,6 +146,28 @@ extension PoolingKernel {
             }
             eight(columns - 8)
         }
+    }
+}
+
+extension PoolingKernel {
+    /// The sum or the largest of `count` values.
+    private static func reduce(_ x: UnsafePointer<Float>, count: Int, average: Bool) -> Float {
+        var i = 0
+        if count >= 16 {
+            var v = UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self)
+            i = 16
+            while i + 16 <= count {
+                let next = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+                v = average ? v + next : VectorMath.max(v, next)
+                i += 16
+            }
+            var result = average ? v.sum() : v.max()
+            for j in i..<count { result = average ? result + x[j] : Swift.max(result, x[j]) }
+            return result
+        }
+        var result = x[0]
+        for j in 1..<count { result = average ? result + x[j] : Swift.max(result, x[j]) }
+        return result
     }
 }
 
