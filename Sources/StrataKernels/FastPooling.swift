@@ -41,12 +41,12 @@ public final class PoolingKernel: @unchecked Sendable {
         let win = window, average = self.average
         if inside {
             pool.reserveScratch(scratchFloats)
-            let pairs = win.kernel == (2, 2) && win.stride == (2, 2)
+            let pairs = win.kernel == (2, 2) && win.stride == (2, 2), whole = win.kernel == (1, w) && h == 1
             pool.parallelFor(inputShape[0] * inputShape[1]) { plane, worker in
                 let src = x + plane * h * w, dst = output + plane * ho * wo, row = pool.scratch(worker)
                 let scale = 1 / Float(win.kernel.0 * win.kernel.1)
                 if pairs { return Self.pairs(src, width: w, into: dst, rows: ho, columns: wo, average: average) }
-                if win.kernel == (1, w) && h == 1 {
+                if whole {
                     // A whole row, as global pooling is: 16 lanes at a time (a chain of dependent adds cost
                     // ResNet-20's global pool 4 cycles a value).
                     dst[0] = Self.reduce(src, count: w, average: average) * (average ? scale : 1)
@@ -116,7 +116,8 @@ extension PoolingKernel {
     private static func pairs(_ src: UnsafePointer<Float>, width w: Int, into dst: UnsafeMutablePointer<Float>, rows: Int,
                               columns: Int, average: Bool) {
         for oy in 0..<rows {
-            let top = UnsafeRawPointer(src + 2 * oy * w), bottom = top + 4 * w, out = UnsafeMutableRawPointer(dst + oy * columns)
+            let a = src + 2 * oy * w, b = a + w, out = dst + oy * columns
+            let top = UnsafeRawPointer(a), bottom = UnsafeRawPointer(b)
             func eight(_ ox: Int) {
                 let u = top.loadUnaligned(fromByteOffset: 8 * ox, as: SIMD16<Float>.self)
                 let v = bottom.loadUnaligned(fromByteOffset: 8 * ox, as: SIMD16<Float>.self)
@@ -128,14 +129,13 @@ extension PoolingKernel {
                     let m = VectorMath.max(u, v)
                     result = VectorMath.max(m.evenHalf, m.oddHalf)
                 }
-                out.storeBytes(of: result, toByteOffset: 4 * ox, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + ox).storeBytes(of: result, as: SIMD8<Float>.self)
             }
             guard columns >= 8 else {
                 // Narrow rows (LeNet's 10 -> 5) one window at a time.
-                let a = src + 2 * oy * w, b = a + w
                 for ox in 0..<columns {
                     let (p, q, r, t) = (a[2 * ox], a[2 * ox + 1], b[2 * ox], b[2 * ox + 1])
-                    dst[oy * columns + ox] = average ? (p + r + (q + t)) * 0.25 : Swift.max(Swift.max(p, r), Swift.max(q, t))
+                    out[ox] = average ? (p + r + (q + t)) * 0.25 : Swift.max(Swift.max(p, r), Swift.max(q, t))
                 }
                 continue
             }
@@ -147,12 +147,10 @@ extension PoolingKernel {
             eight(columns - 8)
         }
     }
-}
 
-extension PoolingKernel {
-    /// The sum or the largest of `count` values.
+    /// The sum or the largest of `count` values: 16 lanes at a time, then the rest one by one.
     private static func reduce(_ x: UnsafePointer<Float>, count: Int, average: Bool) -> Float {
-        var i = 0
+        var (result, i) = (x[0], 1)
         if count >= 16 {
             var v = UnsafeRawPointer(x).loadUnaligned(as: SIMD16<Float>.self)
             i = 16
@@ -161,12 +159,9 @@ extension PoolingKernel {
                 v = average ? v + next : VectorMath.max(v, next)
                 i += 16
             }
-            var result = average ? v.sum() : v.max()
-            for j in i..<count { result = average ? result + x[j] : Swift.max(result, x[j]) }
-            return result
+            result = average ? v.sum() : v.max()
         }
-        var result = x[0]
-        for j in 1..<count { result = average ? result + x[j] : Swift.max(result, x[j]) }
+        for j in i..<count { result = average ? result + x[j] : Swift.max(result, x[j]) }
         return result
     }
 }

@@ -451,8 +451,9 @@ public struct TileEpilogue: @unchecked Sendable {
                     UnsafeMutableRawPointer(t.output + at).storeBytes(of: body(v[i], at, i), as: SIMD16<Float>.self)
                 }
             }
-            func shifted(_ y: SIMD16<Float>, _ i: Int) -> SIMD16<Float> { y + SIMD16(repeating: shift[i]) }
-            func added(_ y: SIMD16<Float>, _ at: Int, _ i: Int, _ other: UnsafePointer<Float>) -> SIMD16<Float> {
+            // Inlined by hand: left to the optimizer, `shifted` stayed a call per row.
+            @inline(__always) func shifted(_ y: SIMD16<Float>, _ i: Int) -> SIMD16<Float> { y + SIMD16(repeating: shift[i]) }
+            @inline(__always) func added(_ y: SIMD16<Float>, _ at: Int, _ i: Int, _ other: UnsafePointer<Float>) -> SIMD16<Float> {
                 shifted(y, i) + UnsafeRawPointer(other + at).loadUnaligned(as: SIMD16<Float>.self)
             }
             switch (common.residual, common.function) {
