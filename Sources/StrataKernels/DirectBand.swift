@@ -62,10 +62,29 @@ struct DirectBand {
     /// (7x7, 8x8) a 16-pixel strip wastes columns or crosses rows; 6 pixels
     /// taken anywhere from `pixels` waste none, at the price of scalar stores.
     let lanes: Bool
-    /// Band columns of the outputs that are stored, in order, and where each goes (lanes only).
+    /// Where the inputs of each stored output start in the band, in floats
+    /// (its band column, or its place among channel blocks), in order, and
+    /// where the output goes (lanes only).
     let pixels: [Int], pixelPlaces: [Int]
+    /// Whether the input, and the output, hold their channels in blocks
+    /// of 16 (`ChannelBlocks`; lanes only). A blocked input's band is its
+    /// padded rows, block by block, not split by the stride: the lanes tile
+    /// reads each pixel's value on its own, so neighbouring outputs need
+    /// not read neighbouring inputs.
+    let blocked: (input: Bool, output: Bool)
+    /// Padded input rows and columns of a band of a blocked input.
+    private let paddedRows: Int, paddedWidth: Int
 
     static let skip = Int.min / 4
+
+    /// Whether `m` output channels of rows `columns` wide go in the lanes.
+    /// Measured: lanes win on every map narrower than a tile (7x7 to 14x14,
+    /// up to 2.4x on a 1-channel first layer), and lose on wider ones
+    /// (1.2-1.8x on 32x32, 144-288 taps) to their scalar stores. Deep layers
+    /// too: row blocks compute at most one spare row (see
+    /// `PackedGEMM.rowsOf`), never more than lanes (ESPCN's 64 -> 32 3x3 at
+    /// 224x224 is 4% faster in them).
+    static func lanes(m: Int, columns: Int) -> Bool { m >= PackedGEMM.columns && columns < PackedGEMM.columns }
 
     /// `outputRows` x `columns` outputs per image for `m` output channels;
     /// `place(r, ox)` is where output (r, ox) goes relative to output
@@ -74,7 +93,8 @@ struct DirectBand {
     /// reads: phases that share one band copy ask for the widest of theirs.
     /// `fixedRows` sets the band's rows (two chained layers share their bands).
     init(outputRows: Int, columns: Int, channels: Int, stride: (Int, Int), top: Int, left: Int, taps tapList: [Tap],
-         m: Int, extent: (Int, Int) = (1, 1), fixedRows: Int? = nil, place: (Int, Int) -> Int) {
+         m: Int, extent: (Int, Int) = (1, 1), fixedRows: Int? = nil, blocked: (input: Bool, output: Bool) = (false, false),
+         place: (Int, Int) -> Int) {
         let reachY = max(extent.0, (tapList.map(\.dy).max() ?? 0) + 1), reachX = max(extent.1, (tapList.map(\.dx).max() ?? 0) + 1)
         let (sy, sx) = stride
         let width = ((columns - 1) * sx + reachX + sx - 1) / sx
@@ -101,9 +121,6 @@ struct DirectBand {
         self.planeSize = planeSize
         rowPhases = (0..<sy).map { q in tapList.contains { $0.dy % sy == q } }
         columnPhases = (0..<sx).map { q in tapList.contains { $0.dx % sx == q } }
-        taps = tapList.map { t in
-            4 * (((t.channel * sy + t.dy % sy) * sx + t.dx % sx) * planeSize + (t.dy / sy) * width + t.dx / sx)
-        }
         let outputs = (0..<(rows * width)).map { j in j % width < columns ? place(j / width, j % width) : Self.skip }
         var runs = [Int](repeating: 0, count: outputs.count + 1)
         for j in outputs.indices.reversed() where outputs[j] != Self.skip {
@@ -112,13 +129,25 @@ struct DirectBand {
         self.outputs = outputs
         self.runs = runs
         self.m = m
-        // Measured: lanes win on every map narrower than a tile (7x7 to 14x14, up to 2.4x on a
-        // 1-channel first layer), and lose on wider ones (1.2-1.8x on 32x32, 144-288 taps) to their
-        // scalar stores. Deep layers too: row blocks compute at most one spare row (see
-        // `PackedGEMM.rowsOf`), never more than lanes (ESPCN's 64 -> 32 3x3 at 224x224 is 4% faster in them).
-        lanes = m >= PackedGEMM.columns && columns < PackedGEMM.columns
-        pixels = lanes ? outputs.indices.filter { outputs[$0] != Self.skip } : []
-        pixelPlaces = pixels.map { outputs[$0] }
+        lanes = Self.lanes(m: m, columns: columns)
+        precondition(lanes || blocked == (false, false), "channel blocks need channels in lanes")
+        self.blocked = blocked
+        let (paddedRows, paddedWidth) = ((rows - 1) * sy + reachY, (columns - 1) * sx + reachX)
+        (self.paddedRows, self.paddedWidth) = (paddedRows, paddedWidth)
+        let stored = lanes ? outputs.indices.filter { outputs[$0] != Self.skip } : []
+        pixelPlaces = stored.map { outputs[$0] }
+        if blocked.input {
+            let size = ChannelBlocks.size
+            pixels = stored.map { j in ((j / width) * sy * paddedWidth + (j % width) * sx) * size }
+            taps = tapList.map { t in
+                4 * (((t.channel / size * paddedRows + t.dy) * paddedWidth + t.dx) * size + t.channel % size)
+            }
+        } else {
+            pixels = stored
+            taps = tapList.map { t in
+                4 * (((t.channel * sy + t.dy % sy) * sx + t.dx % sx) * planeSize + (t.dy / sy) * width + t.dx / sx)
+            }
+        }
         let perChannel = max(1, tapList.count / channels)
         // A single row of C has no row blocks to share a strip with.
         slice = m == 1 || tapList.count <= 256 ? max(1, tapList.count) : max(1, 192 / perChannel) * perChannel
@@ -127,7 +156,10 @@ struct DirectBand {
     /// Floats of the band's input, with room for tiles that read past its end.
     var bandFloats: Int { planesFloats + width + 64 }
     /// Floats of the band's planes, where the room past its end starts.
-    private var planesFloats: Int { channels * stride.0 * stride.1 * planeSize }
+    private var planesFloats: Int {
+        blocked.input ? ChannelBlocks.floats(channels: channels, pixels: paddedRows * paddedWidth)
+            : channels * stride.0 * stride.1 * planeSize
+    }
 
     /// Zeros the room past the band's planes that tiles read into (computed, never stored).
     func clearPastEnd(_ buffer: UnsafeMutablePointer<Float>) {
@@ -144,6 +176,7 @@ struct DirectBand {
     /// Copies the input rows of the band whose first output row is `y0`
     /// (`rows` of them) from `plane(c)`, an h x w channel, into `buffer`.
     func copy(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
+        if blocked.input { return copyBlocks(y0: y0, rows: rows, h: h, w: w, block: plane, into: buffer) }
         let (sy, sx) = stride
         if sy == 1 && sx == 1 { return copyRows(y0: y0, rows: rows, h: h, w: w, plane: plane, into: buffer) }
         if inPhases { return copyInPhases(y0: y0, rows: rows, h: h, w: w, plane: plane, into: buffer) }
@@ -235,6 +268,32 @@ struct DirectBand {
                 let iy = y0 + top + q
                 Self.fill(buffer + c * planeSize + q * width, from: iy >= 0 && iy < h ? source + iy * w : nil, columns: from..<to,
                           width: width)
+            }
+        }
+        clearPastEnd(buffer)
+    }
+
+    /// `copy` of a blocked input, `block(i)` its block i of 16 channels:
+    /// each padded row is the row's pixels copied whole (16 floats each),
+    /// with a pixel of zeros for each padding column.
+    private func copyBlocks(y0: Int, rows: Int, h: Int, w: Int, block: (Int) -> UnsafePointer<Float>,
+                            into buffer: UnsafeMutablePointer<Float>) {
+        let size = ChannelBlocks.size, count = (rows - 1) * stride.0 + reach
+        let from = min(paddedWidth, max(0, -left)), to = max(from, min(paddedWidth, w - left))
+        func zero(_ p: UnsafeMutablePointer<Float>, pixels: Range<Int>) {
+            for x in pixels { UnsafeMutableRawPointer(p + x * size).storeBytes(of: SIMD16<Float>(), as: SIMD16<Float>.self) }
+        }
+        for i in 0..<(channels + size - 1) / size {
+            let source = block(i) + left * size
+            for q in 0..<count {
+                let iy = y0 * stride.0 + top + q, row = buffer + (i * paddedRows + q) * paddedWidth * size
+                guard iy >= 0 && iy < h else {
+                    zero(row, pixels: 0..<paddedWidth)
+                    continue
+                }
+                zero(row, pixels: 0..<from)
+                Self.move(source + (iy * w + from) * size, to: row + from * size, count: (to - from) * size)
+                zero(row, pixels: to..<paddedWidth)
             }
         }
         clearPastEnd(buffer)
@@ -415,6 +474,7 @@ struct DirectBand {
     private func multiplyLanes(count: Int, buffer: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>,
                                rowBlocks: Range<Int>, packed a: UnsafePointer<Float>, epilogue: TileEpilogue,
                                target: PackedGEMM.Target) {
+        let (origin, blockStride) = (target.origin, target.columnStride)
         let k = taps.count, width = PackedGEMM.columns
         var along = epilogue
         along.alongColumns = true
@@ -423,9 +483,13 @@ struct DirectBand {
                 pixelPlaces.withUnsafeBufferPointer { places in
                     var target = target
                     target.rowOffsets = places.baseAddress!
+                    if blocked.output { target.columnStride = 1 }
                     // A block's slice of weights stays in L1 while every tile reads it, and the
                     // lines a block stores to stay there from one tile to the next.
                     for block in rowBlocks {
+                        // Blocked, block b's 16 channels lie `blockStride` floats on from the first's (and its
+                        // tiles' columns start at 16 b).
+                        if blocked.output { target.origin = origin + block * (blockStride - width) }
                         for first in slices {
                             for pixelBlock in 0..<(count + PackedGEMM.rows - 1) / PackedGEMM.rows {
                                 let rows = PackedGEMM.rowsOf(block: pixelBlock, m: count), t = rows.lowerBound, j = pix[t]

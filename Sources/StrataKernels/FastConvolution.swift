@@ -14,11 +14,19 @@ public final class ConvolutionKernel: @unchecked Sendable {
     let epilogue: FusedEpilogue
     let shuffle: Int
     let band: DirectBand
+    /// Which of input and output may hold their channels in blocks of 16:
+    /// the input when the channels are in the lanes and there is one
+    /// group; the output too when nothing moves it (a shuffle) and no
+    /// residual is read where it is stored.
+    public let blocks: (input: Bool, output: Bool)
+    public let blocked: (input: Bool, output: Bool)
 
     /// weight: [O, C/groups, kH, kW]; `scale` multiplies output channel o's weights.
     /// `bandRows` fixes the output rows per band (see `ConvolutionChain`).
+    /// `blocked` says which of input and output hold their channels in
+    /// blocks (`ChannelBlocks`); only where `blocks` allows.
     public init(input: [Int], weight: Tensor, geometry g: Convolution.Geometry, scale: [Float]? = nil,
-                epilogue: FusedEpilogue, shuffle: Int = 1, bandRows: Int? = nil) {
+                epilogue: FusedEpilogue, shuffle: Int = 1, bandRows: Int? = nil, blocked: (input: Bool, output: Bool) = (false, false)) {
         let (n, h, w) = (input[0], input[2], input[3])
         let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
         let ho = (h + g.padBegin.0 + g.padEnd.0 - g.dilation.0 * (kh - 1) - 1) / g.stride.0 + 1
@@ -37,8 +45,13 @@ public final class ConvolutionKernel: @unchecked Sendable {
                 for kx in 0..<kw { taps.append(DirectBand.Tap(channel: ic, dy: ky * g.dilation.0, dx: kx * g.dilation.1)) }
             }
         }
+        let lanes = DirectBand.lanes(m: og, columns: wo), residual = epilogue.steps.contains { if case .residual = $0 { true } else { false } }
+        blocks = (lanes && g.groups == 1, lanes && g.groups == 1 && shuffle == 1 && !residual)
+        precondition((!blocked.input || blocks.input) && (!blocked.output || blocks.output), "no channel blocks here")
+        self.blocked = blocked
+        let size = blocked.output ? ChannelBlocks.size : 1
         let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
-                              taps: taps, m: og, fixedRows: bandRows) { r, ox in r * wo + ox }
+                              taps: taps, m: og, fixedRows: bandRows, blocked: blocked) { r, ox in (r * wo + ox) * size }
         self.band = band
         packed = weight.data.withUnsafeBufferPointer { ws in
             (0..<g.groups).flatMap { group in
@@ -53,6 +66,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
     public var form: String {
         (band.stride == (1, 1) ? "direct" : "direct s\(band.stride.0)x\(band.stride.1)")
             + (band.lanes ? " channels in lanes" : band.flattened ? " flattened" : "")
+            + (blocked.input ? ", from blocks of 16" : "") + (blocked.output ? ", to blocks of 16" : "")
     }
 
     /// Floats of scratch each worker needs.
@@ -75,9 +89,12 @@ public final class ConvolutionKernel: @unchecked Sendable {
                 let (job, rowBlocks) = split.item(item)
                 guard !rowBlocks.isEmpty else { return }
                 let b = job / (self.groups * bands), group = (job / bands) % self.groups, oy0 = (job % bands) * self.band.rows
+                // Blocked, a block of 16 channels is a channel 16 times as large.
+                let size = self.blocked.output ? ChannelBlocks.size : 1
                 self.compute(x, image: b, group: group, firstRow: oy0, rowBlocks: rowBlocks, packed: packedWeights.baseAddress!,
                              buffer: pool.scratch(worker), tile: tile, output: output,
-                             origin: (b * self.outChannels + group * og) * pixels + oy0 * wo, rowStride: pixels, shuffle: shuffled)
+                             origin: (b * ((self.outChannels + size - 1) / size) + group * og) * pixels * size + oy0 * wo * size,
+                             rowStride: pixels * size, shuffle: shuffled)
             }
         }
     }
@@ -92,7 +109,12 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3])
         let cg = c / groups, og = outChannels / groups, blocks = (og + band.blockRows - 1) / band.blockRows
         let rows = min(band.rows, outputSize.0 - oy0)
-        band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + ((b * c + group * cg + $0) * h * w) }, into: buffer)
+        if blocked.input {
+            let blocks = (c + ChannelBlocks.size - 1) / ChannelBlocks.size, size = ChannelBlocks.size
+            band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + (b * blocks + $0) * h * w * size }, into: buffer)
+        } else {
+            band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + ((b * c + group * cg + $0) * h * w) }, into: buffer)
+        }
         band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks, packed: a + group * blocks * band.taps.count * band.blockRows,
                       epilogue: tile.rows(from: group * og), output: output, origin: origin, rowStride: rowStride, shuffle: shuffle)
     }

@@ -427,10 +427,12 @@ public struct TileEpilogue: @unchecked Sendable {
     }
 
     /// Whether a tile's rows at `target` are stored whole by `storeRows`:
-    /// 16 columns side by side, nowhere else moved.
+    /// 16 columns side by side, nowhere else moved; rows of scattered
+    /// pixels too (channels in blocks of 16) when a shift and maybe relu is all the epilogue does.
     @inline(__always)
     func storesRows(_ t: PackedGEMM.Target, width: Int) -> Bool {
-        width == 16 && t.rowOffsets == nil && t.columnOffsets == nil && t.columnStride == 1 && t.shuffle == nil
+        width == 16 && t.columnOffsets == nil && t.columnStride == 1 && t.shuffle == nil
+            && (t.rowOffsets == nil || alongColumns && common?.reluWithoutResidual != nil)
     }
 
     /// Stores `count` full rows of a tile from `row` and `column` (see
@@ -438,6 +440,16 @@ public struct TileEpilogue: @unchecked Sendable {
     /// once (a call per row was a fifth of SRCNN, whose layers have 64 or 81 taps).
     @inline(never)
     func storeRows(_ v: UnsafeMutablePointer<SIMD16<Float>>, count: Int, row: Int, column: Int, _ t: PackedGEMM.Target) {
+        if let offsets = t.rowOffsets, let common, let relu = common.reluWithoutResidual {
+            // Each row a pixel's 16 channels: a call per row cost the VAE encoder's first layer (16 taps) a fifth of its time.
+            let shift = UnsafeRawPointer(common.shift + firstRow + column).loadUnaligned(as: SIMD16<Float>.self)
+            for i in 0..<count {
+                let y = v[i] + shift
+                UnsafeMutableRawPointer(t.output + t.origin + offsets[row + i] + column)
+                    .storeBytes(of: relu ? VectorMath.relu(y) : y, as: SIMD16<Float>.self)
+            }
+            return
+        }
         let base = t.origin + row * t.rowStride + column
         // The common epilogues with relu, tanh or no function are loops of their own, the value kept in
         // registers: the loop over steps, each a loop over the rows in memory, cost a 16-channel 3x3
@@ -485,8 +497,10 @@ public struct TileEpilogue: @unchecked Sendable {
                 v = apply(v, row: row, column: column, width: width, contiguousAt: nil) { base + $0 * stride }
             }
             if width == 16 && t.shuffle == nil {
-                // Lanes taken by constant index go straight from the register to memory (through the stack: twice the instructions).
                 let p = t.output + base
+                // Channels in blocks of 16 (`ChannelBlocks`): side by side.
+                if stride == 1 { return UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
+                // Lanes taken by constant index go straight from the register to memory (through the stack: twice the instructions).
                 for j in 0..<16 { p[j &* stride] = v[j] }
                 return
             }

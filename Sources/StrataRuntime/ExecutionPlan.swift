@@ -74,22 +74,32 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         for (_, v) in graph.outputs { (lastUse[v.index], uses[v.index]) = (graph.nodes.count, uses[v.index] + 1) }
 
-        var memory = MemoryPlan(values: graph.types.count)
-        for (_, v) in graph.inputs where isFloat(v) { memory.allocate(v.index, size: size(v), at: -1) }
-        var steps: [Step] = []
-        var chainedNext = false
+        // Kernels first: where a value's channels lie depends on the kernels that write and read it.
+        var choices: [(choice: KernelChoice, chained: Node?)?] = []
         for (i, node) in graph.nodes.enumerated() {
-            if chainedNext {
-                chainedNext = false
-                for v in node.reads { memory.read(v.index, at: i - 1) }
+            if case (_, _?)?? = choices.last {
+                choices.append(nil)
                 continue
             }
             let next = i + 1 < graph.nodes.count ? graph.nodes[i + 1] : nil
             let chain = try next.flatMap { try selector.chain(node, $0, uses: uses[node.output.index]) }
             // The node run band by band with this one: the step writes its output.
-            let chained = chain == nil ? nil : next
-            chainedNext = chained != nil
-            let choice = try chain ?? selector.choose(node)
+            choices.append((try chain ?? selector.choose(node), chain == nil ? nil : next))
+        }
+        let blocked = ChannelBlocking.values(graph: graph, choices: choices)
+        for (i, node) in graph.nodes.enumerated() where blocked.contains(node.inputs[0].index) || blocked.contains(node.output.index) {
+            choices[i] = (try selector.choose(node, blocked: (blocked.contains(node.inputs[0].index), blocked.contains(node.output.index))), nil)
+        }
+        let floats = { (v: ValueID) in blocked.contains(v.index) ? ChannelBlocks.floats(graph.type(v).shape.map { $0.constant ?? 0 }) : size(v) }
+
+        var memory = MemoryPlan(values: graph.types.count)
+        for (_, v) in graph.inputs where isFloat(v) { memory.allocate(v.index, size: size(v), at: -1) }
+        var steps: [Step] = []
+        for (i, node) in graph.nodes.enumerated() {
+            guard let (choice, chained) = choices[i] else {
+                for v in node.reads { memory.read(v.index, at: i - 1) }
+                continue
+            }
             let input = node.inputs[0]
             // Whether the storage of `v` is read by nothing after this step.
             func dies(_ v: ValueID) -> Bool {
@@ -115,7 +125,7 @@ public final class ExecutionPlan: @unchecked Sendable {
                     memory.share(out.index, with: r.index)
                     inPlace = true
                 } else {
-                    memory.allocate(out.index, size: size(out), at: i)
+                    memory.allocate(out.index, size: floats(out), at: i)
                 }
                 steps.append(Step(node: node, chained: chained, kind: .fast, summary: summary, inPlace: inPlace,
                                   parallel: parallel, kernel: kernel, residuals: residuals))

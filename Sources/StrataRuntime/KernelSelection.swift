@@ -23,7 +23,9 @@ struct KernelSelector {
 
     func shape(_ v: ValueID) -> [Int] { graph.type(v).shape.map { $0.constant ?? 0 } }
 
-    func choose(_ node: Node) throws -> KernelChoice {
+    /// `blocked`: which of the node's input and output hold their channels
+    /// in blocks (see `ChannelBlocking`); a convolution's only.
+    func choose(_ node: Node, blocked: (input: Bool, output: Bool) = (false, false)) throws -> KernelChoice {
         if graph.type(node.output).dtype != .f32 || node.inputs.contains(where: { graph.type($0).dtype != .f32 }) {
             return .reference
         }
@@ -31,7 +33,7 @@ struct KernelSelector {
         case .flatten, .reshape, .dropout:
             return node.epilogue.isEmpty ? .alias : .reference
         case .conv2d, .conv1d, .convTranspose2d, .linear:
-            return try weighted(node) ?? .reference
+            return try weighted(node, blocked: blocked) ?? .reference
         case .batchNorm, .scale, .add, .relu, .leakyRelu, .prelu, .sigmoid, .tanh, .silu, .elu, .gelu:
             return try pointwise(node) ?? .reference
         case .maxPool1d, .avgPool1d, .maxPool2d, .avgPool2d, .globalAvgPool, .globalMaxPool:
@@ -141,7 +143,7 @@ struct KernelSelector {
         return .fast(kernel, residuals: residuals, summary: summary + "; then, band by band, " + then)
     }
 
-    private func weighted(_ node: Node, bandRows: Int? = nil) throws -> KernelChoice? {
+    private func weighted(_ node: Node, bandRows: Int? = nil, blocked: (input: Bool, output: Bool) = (false, false)) throws -> KernelChoice? {
         guard let w = parameter(node, "weight") else { throw RuntimeError("internal: no weight for \(node.op.name) \(node.path)") }
         let x = shape(node.inputs[0])
         let channels = node.op == .convTranspose2d ? w.shape[1] * node.transposition.groups : w.shape[0]
@@ -158,7 +160,7 @@ struct KernelSelector {
             let input = twoD ? x : [x[0], x[1], 1, x[2]]
             let weight = twoD ? w : w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
             let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(), shuffle: t.shuffle,
-                                         bandRows: bandRows)
+                                         bandRows: bandRows, blocked: blocked)
             kernel = conv
             summary = "gemm conv \(weight.shape[2])x\(weight.shape[3]) \(conv.form)"
             if g.groups > 1 { summary += " groups \(g.groups)" }

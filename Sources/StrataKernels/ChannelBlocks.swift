@@ -1,0 +1,25 @@
+/// A layout of [N, C, H, W] values between two convolutions with their
+/// output channels in the tiles' lanes: [N, C/16 rounded up, H, W, 16],
+/// the channels of a pixel side by side in blocks of 16. The producer
+/// stores each pixel's 16 channels as one vector instead of 16 values a
+/// plane apart, and the consumer copies its band in rows of 16 floats per
+/// pixel instead of a few floats per channel row. The lanes of a last,
+/// partial block are never written nor read.
+public enum ChannelBlocks {
+    public static let size = 16
+
+    /// Floats of `channels` channels of `pixels` pixels, blocked.
+    public static func floats(channels: Int, pixels: Int) -> Int {
+        (channels + size - 1) / size * size * pixels
+    }
+
+    /// Floats of a blocked [N, C, H, W] value.
+    public static func floats(_ shape: [Int]) -> Int {
+        shape[0] * floats(channels: shape[1], pixels: shape.dropFirst(2).reduce(1, *))
+    }
+
+    /// Where element (b, c, p) of an [N, C, P] value (P = H * W) lies in its blocked form.
+    public static func index(_ b: Int, _ c: Int, _ p: Int, channels: Int, pixels: Int) -> Int {
+        ((b * ((channels + size - 1) / size) + c / size) * pixels + p) * size + c % size
+    }
+}
