@@ -8,10 +8,11 @@
 public enum ChannelBlocks {
     public static let size = 16
 
+    /// Blocks that hold `channels` channels.
+    public static func blocks(_ channels: Int) -> Int { (channels + size - 1) / size }
+
     /// Floats of `channels` channels of `pixels` pixels, blocked.
-    public static func floats(channels: Int, pixels: Int) -> Int {
-        (channels + size - 1) / size * size * pixels
-    }
+    public static func floats(channels: Int, pixels: Int) -> Int { blocks(channels) * size * pixels }
 
     /// Floats of a blocked [N, C, H, W] value.
     public static func floats(_ shape: [Int]) -> Int {
@@ -20,6 +21,6 @@ public enum ChannelBlocks {
 
     /// Where element (b, c, p) of an [N, C, P] value (P = H * W) lies in its blocked form.
     public static func index(_ b: Int, _ c: Int, _ p: Int, channels: Int, pixels: Int) -> Int {
-        ((b * ((channels + size - 1) / size) + c / size) * pixels + p) * size + c % size
+        ((b * blocks(channels) + c / size) * pixels + p) * size + c % size
     }
 }

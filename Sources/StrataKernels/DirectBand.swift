@@ -283,7 +283,7 @@ struct DirectBand {
         func zero(_ p: UnsafeMutablePointer<Float>, pixels: Range<Int>) {
             for x in pixels { UnsafeMutableRawPointer(p + x * size).storeBytes(of: SIMD16<Float>(), as: SIMD16<Float>.self) }
         }
-        for i in 0..<(channels + size - 1) / size {
+        for i in 0..<ChannelBlocks.blocks(channels) {
             let source = block(i) + left * size
             for q in 0..<count {
                 let iy = y0 * stride.0 + top + q, row = buffer + (i * paddedRows + q) * paddedWidth * size

@@ -78,6 +78,8 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let (ho, wo) = outputSize
         let pixels = ho * wo, r = shuffle
         let bands = (ho + band.rows - 1) / band.rows
+        // Blocked, a block of 16 channels is a channel 16 times as large.
+        let (planes, size) = blocked.output ? (ChannelBlocks.blocks(outChannels), ChannelBlocks.size) : (outChannels, 1)
         let blocks = (og + band.blockRows - 1) / band.blockRows
         // Too few bands to keep every thread busy: split the rows of C too.
         let split = PackedGEMM.Split(jobs: inputShape[0] * groups * bands, blocks: blocks, threads: pool.threads)
@@ -89,12 +91,10 @@ public final class ConvolutionKernel: @unchecked Sendable {
                 let (job, rowBlocks) = split.item(item)
                 guard !rowBlocks.isEmpty else { return }
                 let b = job / (self.groups * bands), group = (job / bands) % self.groups, oy0 = (job % bands) * self.band.rows
-                // Blocked, a block of 16 channels is a channel 16 times as large.
-                let size = self.blocked.output ? ChannelBlocks.size : 1
                 self.compute(x, image: b, group: group, firstRow: oy0, rowBlocks: rowBlocks, packed: packedWeights.baseAddress!,
                              buffer: pool.scratch(worker), tile: tile, output: output,
-                             origin: (b * ((self.outChannels + size - 1) / size) + group * og) * pixels * size + oy0 * wo * size,
-                             rowStride: pixels * size, shuffle: shuffled)
+                             origin: (b * planes + group * og) * pixels * size + oy0 * wo * size, rowStride: pixels * size,
+                             shuffle: shuffled)
             }
         }
     }
@@ -109,12 +109,9 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3])
         let cg = c / groups, og = outChannels / groups, blocks = (og + band.blockRows - 1) / band.blockRows
         let rows = min(band.rows, outputSize.0 - oy0)
-        if blocked.input {
-            let blocks = (c + ChannelBlocks.size - 1) / ChannelBlocks.size, size = ChannelBlocks.size
-            band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + (b * blocks + $0) * h * w * size }, into: buffer)
-        } else {
-            band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + ((b * c + group * cg + $0) * h * w) }, into: buffer)
-        }
+        // Blocked, the band's planes are blocks of 16 channels, each a channel 16 times as large.
+        let (first, planes) = blocked.input ? (b * ChannelBlocks.blocks(c), h * w * ChannelBlocks.size) : (b * c + group * cg, h * w)
+        band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + (first + $0) * planes }, into: buffer)
         band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks, packed: a + group * blocks * band.taps.count * band.blockRows,
                       epilogue: tile.rows(from: group * og), output: output, origin: origin, rowStride: rowStride, shuffle: shuffle)
     }

@@ -189,10 +189,30 @@ struct KernelSelector {
                 summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(g.stride.0 * g.stride.1) phases\(phases.form)"
             }
         default:
-            kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: w, scale: t.scale, epilogue: epilogue())
+            let weight = blocked.input ? try blockedColumns(w, of: node.inputs[0]) : w
+            kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: weight, scale: t.scale, epilogue: epilogue())
             summary = x.reduce(1, *) / w.shape[1] < LinearKernel.vectorRows ? "gemv linear" : "gemm linear"
+            if blocked.input { summary += ", from blocks of 16" }
         }
         return .fast(kernel, residuals: t.residuals, summary: summary + describe(t.steps, shuffle: t.shuffle, folded: t.scale != nil))
+    }
+
+    /// A linear layer's weights [O, C * H * W] for features flattened from
+    /// `features`' [N, C, H, W] in channel blocks: column c * H * W + p moves
+    /// to the blocked place of channel c, pixel p.
+    private func blockedColumns(_ w: Tensor, of features: ValueID) throws -> Tensor {
+        guard let flatten = graph.nodes.first(where: { $0.output == features }), case let shape = shape(flatten.inputs[0]), shape.count == 4
+        else { throw RuntimeError("internal: blocked features of a linear layer not flattened from [N, C, H, W]") }
+        let (channels, pixels, k) = (shape[1], shape[2] * shape[3], w.shape[1])
+        var data = [Float](repeating: 0, count: w.count)
+        for o in 0..<w.shape[0] {
+            for c in 0..<channels {
+                for p in 0..<pixels {
+                    data[o * k + ChannelBlocks.index(0, c, p, channels: channels, pixels: pixels)] = w.data[o * k + c * pixels + p]
+                }
+            }
+        }
+        return Tensor(shape: w.shape, data: data)
     }
 
     private func pooling(_ node: Node) -> KernelChoice {

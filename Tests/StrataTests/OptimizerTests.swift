@@ -164,6 +164,36 @@ import Testing
         #expect(plan.steps.first?.summary.hasPrefix("gemm conv 3x3 direct [batch_norm folded") == true)
     }
 
+    /// Channel blocks between convolutions with their channels in the
+    /// lanes; not for 20 channels flattened for a linear layer (a partial
+    /// block), a residual, or a network's output.
+    @Test func channelBlocksOnlyWhereEveryReaderTakesThem() throws {
+        let chain = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 32, kernel: 3, stride: 2, padding: 1}
+              - relu
+              - conv2d: {out: 20, kernel: 3, padding: 1}
+              - flatten
+              - linear: 10
+            outputs:
+              y: [N, 10]
+            """)
+        #expect(chain.steps.map { $0.summary.contains("to blocks") } == [true, false, false, false])
+        #expect(chain.steps.map { $0.summary.contains("from blocks") } == [false, true, false, false])
+        let residual = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 32, kernel: 3, stride: 2, padding: 1}
+                name: a
+              - conv2d: {out: 32, kernel: 3, padding: 1}
+                name: b
+              - add:
+                from: [a, b]
+            outputs:
+              y: [N, 32, 8, 8]
+            """)
+        #expect(residual.steps.allSatisfy { !$0.summary.contains("blocks") }, "\(residual.steps.map(\.summary))")
+    }
+
     @Test func residualAddFusesIntoTheSecondConvInPlace() throws {
         let plan = try Self.plan(Self.header + """
             layers:
