@@ -19,7 +19,6 @@ public final class ConvolutionKernel: @unchecked Sendable {
     /// group; the output too when nothing moves it (a shuffle) and no
     /// residual is read where it is stored.
     public let blocks: (input: Bool, output: Bool)
-    public let blocked: (input: Bool, output: Bool)
 
     /// weight: [O, C/groups, kH, kW]; `scale` multiplies output channel o's weights.
     /// `bandRows` fixes the output rows per band (see `ConvolutionChain`).
@@ -48,7 +47,6 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let lanes = DirectBand.lanes(m: og, columns: wo), residual = epilogue.steps.contains { if case .residual = $0 { true } else { false } }
         blocks = (lanes && g.groups == 1, lanes && g.groups == 1 && shuffle == 1 && !residual)
         precondition((!blocked.input || blocks.input) && (!blocked.output || blocks.output), "no channel blocks here")
-        self.blocked = blocked
         let size = blocked.output ? ChannelBlocks.size : 1
         let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
                               taps: taps, m: og, fixedRows: bandRows, blocked: blocked) { r, ox in (r * wo + ox) * size }
@@ -66,7 +64,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
     public var form: String {
         (band.stride == (1, 1) ? "direct" : "direct s\(band.stride.0)x\(band.stride.1)")
             + (band.lanes ? " channels in lanes" : band.flattened ? " flattened" : "")
-            + (blocked.input ? ", from blocks of 16" : "") + (blocked.output ? ", to blocks of 16" : "")
+            + (band.blocked.input ? ", from blocks of 16" : "") + (band.blocked.output ? ", to blocks of 16" : "")
     }
 
     /// Floats of scratch each worker needs.
@@ -79,7 +77,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let pixels = ho * wo, r = shuffle
         let bands = (ho + band.rows - 1) / band.rows
         // Blocked, a block of 16 channels is a channel 16 times as large.
-        let (planes, size) = blocked.output ? (ChannelBlocks.blocks(outChannels), ChannelBlocks.size) : (outChannels, 1)
+        let (planes, size) = band.blocked.output ? (ChannelBlocks.blocks(outChannels), ChannelBlocks.size) : (outChannels, 1)
         let blocks = (og + band.blockRows - 1) / band.blockRows
         // Too few bands to keep every thread busy: split the rows of C too.
         let split = PackedGEMM.Split(jobs: inputShape[0] * groups * bands, blocks: blocks, threads: pool.threads)
@@ -110,7 +108,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let cg = c / groups, og = outChannels / groups, blocks = (og + band.blockRows - 1) / band.blockRows
         let rows = min(band.rows, outputSize.0 - oy0)
         // Blocked, the band's planes are blocks of 16 channels, each a channel 16 times as large.
-        let (first, planes) = blocked.input ? (b * ChannelBlocks.blocks(c), h * w * ChannelBlocks.size) : (b * c + group * cg, h * w)
+        let (first, planes) = band.blocked.input ? (b * ChannelBlocks.blocks(c), h * w * ChannelBlocks.size) : (b * c + group * cg, h * w)
         band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + (first + $0) * planes }, into: buffer)
         band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks, packed: a + group * blocks * band.taps.count * band.blockRows,
                       epilogue: tile.rows(from: group * og), output: output, origin: origin, rowStride: rowStride, shuffle: shuffle)
