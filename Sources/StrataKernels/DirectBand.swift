@@ -67,7 +67,9 @@ struct DirectBand {
     /// where the output goes (lanes only).
     let pixels: [Int], pixelPlaces: [Int]
     /// Whether the input, and the output, hold their channels in blocks
-    /// of 16 (`ChannelBlocks`; lanes only). A blocked input's band is its
+    /// of 16 (`ChannelBlocks`; then the channels are in lanes, on maps of
+    /// any width: blocked, a tile's rows are stored as vectors, and the
+    /// copy of the band moves whole pixels). A blocked input's band is its
     /// padded rows, block by block, not split by the stride: the lanes tile
     /// reads each pixel's value on its own, so neighbouring outputs need
     /// not read neighbouring inputs.
@@ -129,8 +131,8 @@ struct DirectBand {
         self.outputs = outputs
         self.runs = runs
         self.m = m
-        lanes = Self.lanes(m: m, columns: columns)
-        precondition(lanes || blocked == (false, false), "channel blocks need channels in lanes")
+        // Blocks are read and written by the lanes tile alone (a pixel's 16 channels are one of its rows).
+        lanes = Self.lanes(m: m, columns: columns) || blocked != (false, false)
         self.blocked = blocked
         let (paddedRows, paddedWidth) = ((rows - 1) * sy + reachY, (columns - 1) * sx + reachX)
         (self.paddedRows, self.paddedWidth) = (paddedRows, paddedWidth)

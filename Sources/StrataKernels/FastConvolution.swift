@@ -15,10 +15,15 @@ public final class ConvolutionKernel: @unchecked Sendable {
     let shuffle: Int
     let band: DirectBand
     /// Which of input and output may hold their channels in blocks of 16:
-    /// the input when the channels are in the lanes and there is one
-    /// group; the output too when nothing moves it (a shuffle) and no
-    /// residual is read where it is stored.
+    /// both with one group and at least 16 output channels (a tile's
+    /// lanes), the output only when nothing moves it (a shuffle). A
+    /// residual must then be blocked as the output is: it is read where
+    /// the output is stored.
     public let blocks: (input: Bool, output: Bool)
+    /// Whether the channels go in the lanes without blocks too (a narrow
+    /// map, see `DirectBand.lanes`). On wider maps lanes pay for their
+    /// scalar stores unless the output is blocked.
+    public let narrow: Bool
 
     /// weight: [O, C/groups, kH, kW]; `scale` multiplies output channel o's weights.
     /// `bandRows` fixes the output rows per band (see `ConvolutionChain`).
@@ -44,8 +49,9 @@ public final class ConvolutionKernel: @unchecked Sendable {
                 for kx in 0..<kw { taps.append(DirectBand.Tap(channel: ic, dy: ky * g.dilation.0, dx: kx * g.dilation.1)) }
             }
         }
-        let lanes = DirectBand.lanes(m: og, columns: wo), residual = epilogue.steps.contains { if case .residual = $0 { true } else { false } }
-        blocks = (lanes && g.groups == 1, lanes && g.groups == 1 && shuffle == 1 && !residual)
+        narrow = DirectBand.lanes(m: og, columns: wo)
+        let blockable = og >= ChannelBlocks.size && g.groups == 1
+        blocks = (blockable, blockable && shuffle == 1)
         precondition((!blocked.input || blocks.input) && (!blocked.output || blocks.output), "no channel blocks here")
         let size = blocked.output ? ChannelBlocks.size : 1
         let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,

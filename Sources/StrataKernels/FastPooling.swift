@@ -11,10 +11,13 @@ public final class PoolingKernel: @unchecked Sendable {
     let countIncludePad: Bool
     /// Every window inside the plane: no padding, none cut by the edge.
     let inside: Bool
+    /// Global pooling of an input whose channels are in blocks of 16 (`ChannelBlocks`).
+    let blocked: Bool
 
     /// input: [N, C, H, W] (1-D pooling with H = 1).
-    public init(input: [Int], window: Pooling.Window, average: Bool, countIncludePad: Bool) {
+    public init(input: [Int], window: Pooling.Window, average: Bool, countIncludePad: Bool, blocked: Bool = false) {
         inputShape = input
+        self.blocked = blocked
         outputShape = [input[0], input[1], window.outputSize(input[2], axis: 0), window.outputSize(input[3], axis: 1)]
         self.window = window
         self.average = average
@@ -23,14 +26,13 @@ public final class PoolingKernel: @unchecked Sendable {
             && (outputShape[3] - 1) * window.stride.1 + window.kernel.1 <= input[3]
     }
 
-    /// Global pooling: one value per plane of [N, C, ...].
-    public convenience init(global input: [Int], average: Bool) {
+    /// Global pooling: one value per plane of [N, C, ...], its channels in blocks when `blocked`.
+    public convenience init(global input: [Int], average: Bool, blocked: Bool = false) {
         let rest = input.dropFirst(2).reduce(1, *)
         self.init(input: [input[0], input[1], 1, rest],
                   window: Pooling.Window(kernel: (1, rest), stride: (1, rest), padding: (0, 0), ceilMode: false),
-                  average: average, countIncludePad: true)
+                  average: average, countIncludePad: true, blocked: blocked)
     }
-
 
     /// A row of the plane, for windows reduced rows first.
     public var scratchFloats: Int { inside ? inputShape[3] : 0 }
@@ -39,6 +41,7 @@ public final class PoolingKernel: @unchecked Sendable {
                     pool: ThreadPool) {
         let (h, w) = (inputShape[2], inputShape[3]), (ho, wo) = (outputShape[2], outputShape[3])
         let win = window, average = self.average
+        if blocked { return global(blocks: x, into: output, pool: pool) }
         if inside {
             pool.reserveScratch(scratchFloats)
             let pairs = win.kernel == (2, 2) && win.stride == (2, 2), whole = win.kernel == (1, w) && h == 1
@@ -145,6 +148,24 @@ extension PoolingKernel {
                 ox += 8
             }
             eight(columns - 8)
+        }
+    }
+
+    /// Global pooling of [N, C/16, P, 16] blocks: each block's pixels
+    /// reduced 16 channels at a time, the channels of a partial last block left out.
+    private func global(blocks x: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let (channels, pixels, size) = (inputShape[1], inputShape[3], ChannelBlocks.size), average = self.average
+        let blocks = ChannelBlocks.blocks(channels)
+        pool.parallelFor(inputShape[0] * blocks) { job, _ in
+            let source = UnsafeRawPointer(x + job * pixels * size)
+            var v = source.loadUnaligned(as: SIMD16<Float>.self)
+            for p in 1..<max(pixels, 1) {
+                let next = source.loadUnaligned(fromByteOffset: 4 * p * size, as: SIMD16<Float>.self)
+                v = average ? v + next : VectorMath.max(v, next)
+            }
+            if average { v /= Float(pixels) }
+            let (b, first) = (job / blocks, job % blocks * size)
+            for j in 0..<min(size, channels - first) { output[b * channels + first + j] = v[j] }
         }
     }
 

@@ -428,11 +428,11 @@ public struct TileEpilogue: @unchecked Sendable {
 
     /// Whether a tile's rows at `target` are stored whole by `storeRows`:
     /// 16 columns side by side, nowhere else moved; rows of scattered
-    /// pixels too (channels in blocks of 16) when a shift and maybe relu is all the epilogue does.
+    /// pixels too (channels in blocks of 16) when the epilogue is `Common`.
     @inline(__always)
     func storesRows(_ t: PackedGEMM.Target, width: Int) -> Bool {
         width == 16 && t.columnOffsets == nil && t.columnStride == 1 && t.shuffle == nil
-            && (t.rowOffsets == nil || alongColumns && common?.reluWithoutResidual != nil)
+            && (t.rowOffsets == nil || alongColumns && common != nil)
     }
 
     /// Stores `count` full rows of a tile from `row` and `column` (see
@@ -440,13 +440,20 @@ public struct TileEpilogue: @unchecked Sendable {
     /// once (a call per row was a fifth of SRCNN, whose layers have 64 or 81 taps).
     @inline(never)
     func storeRows(_ v: UnsafeMutablePointer<SIMD16<Float>>, count: Int, row: Int, column: Int, _ t: PackedGEMM.Target) {
-        if let offsets = t.rowOffsets, let common, let relu = common.reluWithoutResidual {
-            // Each row a pixel's 16 channels: a call per row cost the VAE encoder's first layer (16 taps) a fifth of its time.
+        if let offsets = t.rowOffsets, let common {
+            // Each row a pixel's 16 channels, its residual's where it is stored: a call per row cost the VAE
+            // encoder's first layer (16 taps) a fifth of its time.
             let shift = UnsafeRawPointer(common.shift + firstRow + column).loadUnaligned(as: SIMD16<Float>.self)
             for i in 0..<count {
-                let y = v[i] + shift
-                UnsafeMutableRawPointer(t.output + t.origin + offsets[row + i] + column)
-                    .storeBytes(of: relu ? VectorMath.relu(y) : y, as: SIMD16<Float>.self)
+                let at = t.origin + offsets[row + i] + column
+                var y = v[i] + shift
+                if let other = common.residual { y += UnsafeRawPointer(other + at).loadUnaligned(as: SIMD16<Float>.self) }
+                switch common.function {
+                case nil: break
+                case .relu?: y = VectorMath.relu(y)
+                case let f?: y = f.apply(y)
+                }
+                UnsafeMutableRawPointer(t.output + at).storeBytes(of: y, as: SIMD16<Float>.self)
             }
             return
         }

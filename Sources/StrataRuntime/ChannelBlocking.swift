@@ -2,47 +2,74 @@ import StrataIR
 import StrataKernels
 
 /// Which values hold their channels in blocks of 16 (`ChannelBlocks`):
-/// those a convolution with its channels in the lanes writes and that are
-/// read only by such convolutions, as their input, or by a flatten whose
-/// readers are linear layers (their weights' columns follow the blocks;
-/// the channels must fill whole blocks, since a partial block's unused
-/// lanes hold garbage that a weight of zero would not cancel). Neither a
-/// network's output nor a residual is blocked, and nothing else (a pool, a
-/// reference kernel) reads the layout. The VAE encoder's first layer then
-/// stores its pixels' channels as vectors, its second copies rows of 16
-/// floats per pixel instead of 14 floats per channel row, and stores
-/// vectors too.
+/// as in ONNX Runtime's NCHWc, whole runs of a network (ResNet's every
+/// stage, from its first convolution to the global pool) pass their
+/// values in blocks, so that each convolution copies its band as whole
+/// pixels and stores each pixel's 16 channels as one vector.
+///
+/// A value is blocked when a convolution that can write blocks writes it
+/// (see `ConvolutionKernel.blocks`), it is not a network output, and
+/// every reader takes the layout:
+/// - a convolution that can read blocks, reading it as its input, and
+///   either on a narrow map or writing blocks itself (on a wider map a
+///   lanes tile with scalar stores is slower than the plain one);
+/// - a convolution reading it as a residual, writing blocks itself (the
+///   residual is read where the output is stored; so a blocked output's
+///   residuals are blocked too);
+/// - a global pool;
+/// - a flatten whose readers are all linear layers (their weights'
+///   columns follow the blocks), when the channels fill whole blocks: a
+///   partial block's unused lanes hold garbage that a weight of zero
+///   would not cancel (0 x NaN).
+/// Each condition on another value's layout is met by removing values
+/// from the set of candidates until none breaks one.
 enum ChannelBlocking {
     static func values(graph: Graph, choices: [(choice: KernelChoice, chained: Node?)?]) -> Set<Int> {
-        func kernel(_ i: Int) -> PreparedKernel? {
-            guard case (.fast(let kernel, _, _), nil)?? = choices[i] else { return nil }
-            return kernel
+        /// Node i's kernel and residuals, unless it is chained to another.
+        func fast(_ i: Int) -> (kernel: PreparedKernel, residuals: [ValueID])? {
+            guard case (.fast(let kernel, let residuals, _), nil)?? = choices[i] else { return nil }
+            return (kernel, residuals)
         }
-        var readers = [[Int]](repeating: [], count: graph.types.count)
+        func convolution(_ i: Int) -> ConvolutionKernel? { fast(i)?.kernel as? ConvolutionKernel }
+        var readers = [[Int]](repeating: [], count: graph.types.count), writer = [Int?](repeating: nil, count: graph.types.count)
         for (i, node) in graph.nodes.enumerated() {
-            for v in node.reads { readers[v.index].append(i) }
+            for v in Set(node.reads) { readers[v.index].append(i) }
+            writer[node.output.index] = i
         }
         let outputs = Set(graph.outputs.map { $0.value.index })
-        /// Whether `v` has readers, each reading it as its input only (not as a residual too), all passing `test`.
-        func read(_ v: ValueID, by test: (Int) -> Bool) -> Bool {
-            !outputs.contains(v.index) && !readers[v.index].isEmpty && readers[v.index].allSatisfy { r in
-                graph.nodes[r].reads.filter { $0 == v } == [graph.nodes[r].inputs[0]] && test(r)
-            }
-        }
-        /// Whether node r flattens [N, C, H, W] with C a multiple of 16 for linear layers alone.
+        /// Whether node r flattens [N, C, H, W], C a multiple of 16, for linear layers alone.
         func flattensForLinears(_ r: Int) -> Bool {
             let node = graph.nodes[r], shape = graph.type(node.inputs[0]).shape.map { $0.constant ?? 0 }
             guard node.op == .flatten, case (.alias, nil)?? = choices[r], shape.count == 4, shape[1] % ChannelBlocks.size == 0,
-                  graph.type(node.output).shape.count == 2
+                  graph.type(node.output).shape.count == 2, !outputs.contains(node.output.index),
+                  !readers[node.output.index].isEmpty
             else { return false }
-            return read(node.output) { kernel($0) is LinearKernel }
+            return readers[node.output.index].allSatisfy { fast($0)?.kernel is LinearKernel }
         }
-        var blocked = Set<Int>()
-        for (i, node) in graph.nodes.enumerated() where (kernel(i) as? ConvolutionKernel)?.blocks.output == true {
-            guard read(node.output, by: { r in (kernel(r) as? ConvolutionKernel)?.blocks.input == true || flattensForLinears(r) })
-            else { continue }
-            blocked.insert(node.output.index)
-            for r in readers[node.output.index] where graph.nodes[r].op == .flatten { blocked.insert(graph.nodes[r].output.index) }
+        func globalPool(_ r: Int) -> Bool {
+            [.globalAvgPool, .globalMaxPool].contains(graph.nodes[r].op) && fast(r)?.kernel is PoolingKernel
+        }
+
+        var blocked = Set(graph.nodes.indices.compactMap { i -> Int? in
+            let v = graph.nodes[i].output.index
+            return convolution(i)?.blocks.output == true && !outputs.contains(v) && !readers[v].isEmpty ? v : nil
+        })
+        /// Whether blocked value v, written by node w, keeps its blocks.
+        func keeps(_ v: Int, writtenBy w: Int) -> Bool {
+            guard fast(w)?.residuals.allSatisfy({ blocked.contains($0.index) }) == true else { return false }
+            return readers[v].allSatisfy { r in
+                let node = graph.nodes[r]
+                if let conv = convolution(r) {
+                    let writes = blocked.contains(node.output.index)
+                    let asInput = node.inputs[0].index == v, asResidual = fast(r)!.residuals.contains { $0.index == v }
+                    return (!asInput || conv.blocks.input && (conv.narrow || writes)) && (!asResidual || writes)
+                }
+                return node.inputs == [ValueID(v)] && (globalPool(r) || flattensForLinears(r))
+            }
+        }
+        while let v = blocked.first(where: { !keeps($0, writtenBy: writer[$0]!) }) { blocked.remove(v) }
+        for v in blocked {
+            for r in readers[v] where graph.nodes[r].op == .flatten { blocked.insert(graph.nodes[r].output.index) }
         }
         return blocked
     }

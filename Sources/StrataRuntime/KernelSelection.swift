@@ -24,7 +24,8 @@ struct KernelSelector {
     func shape(_ v: ValueID) -> [Int] { graph.type(v).shape.map { $0.constant ?? 0 } }
 
     /// `blocked`: which of the node's input and output hold their channels
-    /// in blocks (see `ChannelBlocking`); a convolution's only.
+    /// in blocks (see `ChannelBlocking`): a convolution's, a global pool's
+    /// input, a linear layer's flattened input.
     func choose(_ node: Node, blocked: (input: Bool, output: Bool) = (false, false)) throws -> KernelChoice {
         if graph.type(node.output).dtype != .f32 || node.inputs.contains(where: { graph.type($0).dtype != .f32 }) {
             return .reference
@@ -37,7 +38,7 @@ struct KernelSelector {
         case .batchNorm, .scale, .add, .relu, .leakyRelu, .prelu, .sigmoid, .tanh, .silu, .elu, .gelu:
             return try pointwise(node) ?? .reference
         case .maxPool1d, .avgPool1d, .maxPool2d, .avgPool2d, .globalAvgPool, .globalMaxPool:
-            return node.epilogue.isEmpty ? pooling(node) : .reference
+            return node.epilogue.isEmpty ? pooling(node, blocked: blocked.input) : .reference
         case .instanceNorm, .groupNorm:
             return try groupNorm(node) ?? .reference
         case .pad, .upsample:
@@ -215,11 +216,12 @@ struct KernelSelector {
         return Tensor(shape: w.shape, data: data)
     }
 
-    private func pooling(_ node: Node) -> KernelChoice {
+    private func pooling(_ node: Node, blocked: Bool) -> KernelChoice {
         let x = shape(node.inputs[0])
         let average = [.avgPool1d, .avgPool2d, .globalAvgPool].contains(node.op)
         if node.op == .globalAvgPool || node.op == .globalMaxPool {
-            return .fast(PoolingKernel(global: x, average: average), residuals: [], summary: "pool global")
+            return .fast(PoolingKernel(global: x, average: average, blocked: blocked), residuals: [],
+                         summary: "pool global" + (blocked ? ", from blocks of 16" : ""))
         }
         let twoD = node.op == .maxPool2d || node.op == .avgPool2d, window = node.poolingWindow
         let kernel = PoolingKernel(input: twoD ? x : [x[0], x[1], 1, x[2]], window: window, average: average,

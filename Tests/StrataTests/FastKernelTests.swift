@@ -94,24 +94,27 @@ import Testing
         }
     }
 
+    /// `t` [N, C, H, W] in blocks, the unused lanes of a partial block NaN (they must never be read).
+    static func blocked(_ t: Tensor) -> Tensor {
+        let (n, c, pixels) = (t.shape[0], t.shape[1], t.shape[2] * t.shape[3])
+        var data = [Float](repeating: .nan, count: ChannelBlocks.floats(t.shape))
+        for b in 0..<n {
+            for ch in 0..<c {
+                for p in 0..<pixels { data[ChannelBlocks.index(b, ch, p, channels: c, pixels: pixels)] = t.data[(b * c + ch) * pixels + p] }
+            }
+        }
+        return Tensor(shape: [data.count], data: data)
+    }
+
     /// Channels in blocks of 16 (`ChannelBlocks`) read, written, or both,
     /// by layers with their channels in lanes: full and partial blocks (20
     /// and 37 channels), strides, padding, a 4x4 kernel of stride 2, bands
-    /// cut into rows, a batch; and the layers that may not take them.
+    /// cut into rows, a batch, maps as wide as a tile or wider, a residual
+    /// in the output's layout with relu or leaky relu after it; and the
+    /// layers that may not take them.
     @Test func blockedChannelsMatchReference() {
         var rng = Random(seed: 29)
         let pool = ThreadPool(threads: 2)
-        /// `t` [N, C, H, W] in blocks, the unused lanes of a partial block NaN (they must never be read).
-        func blocked(_ t: Tensor) -> Tensor {
-            let (n, c, pixels) = (t.shape[0], t.shape[1], t.shape[2] * t.shape[3])
-            var data = [Float](repeating: .nan, count: ChannelBlocks.floats(t.shape))
-            for b in 0..<n {
-                for ch in 0..<c {
-                    for p in 0..<pixels { data[ChannelBlocks.index(b, ch, p, channels: c, pixels: pixels)] = t.data[(b * c + ch) * pixels + p] }
-                }
-            }
-            return Tensor(shape: [data.count], data: data)
-        }
         func unblocked(_ data: Tensor, _ shape: [Int]) -> Tensor {
             let (n, c, pixels) = (shape[0], shape[1], shape[2] * shape[3])
             var out = [Float](repeating: 0, count: shape.reduce(1, *))
@@ -123,32 +126,38 @@ import Testing
             return Tensor(shape: shape, data: out)
         }
         for (c, o, k, size, stride, pad, n) in [(32, 64, 4, 14, 2, 1, 2), (20, 37, 3, 8, 1, 1, 1), (37, 16, 3, 9, 2, 0, 3),
-                                                (16, 20, 1, 7, 1, 0, 2), (64, 32, 3, 4, 1, 1, 1), (48, 16, 5, 13, 1, 2, 1)] {
+                                                (16, 20, 1, 7, 1, 0, 2), (64, 32, 3, 4, 1, 1, 1), (48, 16, 5, 13, 1, 2, 1),
+                                                (16, 32, 3, 16, 1, 1, 2), (20, 37, 3, 23, 1, 1, 1), (32, 16, 1, 33, 2, 0, 1)] {
             let x = Self.random([n, c, size, size], &rng), weight = Self.random([o, c, k, k], &rng), bias = Self.random([o], &rng)
             let g = Convolution.Geometry(stride: (stride, stride), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
-            let expected = Activation.relu.forward(Convolution.forward(x, weight: weight, bias: bias, g))
-            for layout in [(true, false), (false, true), (true, true)] {
-                let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g,
-                                               epilogue: FusedEpilogue(steps: [.channelShift(bias.data), .function(.relu)]), blocked: layout)
-                let input = layout.0 ? blocked(x) : x
+            let convolved = Convolution.forward(x, weight: weight, bias: bias, g), residual = Self.random(convolved.shape, &rng)
+            for (layout, added) in [((true, false), false), ((false, true), false), ((true, true), false), ((false, true), true), ((true, true), true)] {
+                let steps: [FusedEpilogue.Step] = added ? [.channelShift(bias.data), .residual(0), .function(.leakyRelu(0.1))]
+                    : [.channelShift(bias.data), .function(.relu)]
+                let expected = added ? Activation.leakyRelu(slope: 0.1).forward(Elementwise.sum([convolved, residual]))
+                    : Activation.relu.forward(convolved)
+                let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g, epilogue: FusedEpilogue(steps: steps), blocked: layout)
+                let input = layout.0 ? Self.blocked(x) : x
                 let shape = kernel.outputShape, floats = layout.1 ? ChannelBlocks.floats(shape) : shape.reduce(1, *)
-                let raw = Self.run(kernel, input, shape: [floats], pool: pool)
+                let raw = Self.run(kernel, input, residuals: added ? [layout.1 ? Self.blocked(residual) : residual] : [], shape: [floats], pool: pool)
                 let fast = layout.1 ? unblocked(raw, shape) : Tensor(shape: shape, data: raw.data)
-                #expect(Self.error(fast, expected) < 1e-5, "\(c) -> \(o), \(size)x\(size), \(layout): \(Self.error(fast, expected))")
+                #expect(Self.error(fast, expected) < 1e-5, "\(c) -> \(o), \(size)x\(size), \(layout), \(added): \(Self.error(fast, expected))")
                 #expect(kernel.form.hasSuffix(layout.1 ? "to blocks of 16" : "from blocks of 16"), "\(kernel.form)")
             }
         }
-        // Rows as wide as a tile, two groups, a residual read where the output goes, a shuffle.
+        // Rows wider than a tile, too few output channels for a tile's lanes, two groups, a shuffle.
         let plain = FusedEpilogue(), same = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
         let grouped = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 2)
-        for (kernel, allowed) in [(ConvolutionKernel(input: [1, 16, 16, 16], weight: Self.random([16, 16, 3, 3], &rng), geometry: same, epilogue: plain), (false, false)),
-                                  (ConvolutionKernel(input: [1, 32, 8, 8], weight: Self.random([32, 16, 3, 3], &rng), geometry: grouped, epilogue: plain), (false, false)),
-                                  (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([16, 16, 3, 3], &rng), geometry: same,
-                                                     epilogue: FusedEpilogue(steps: [.residual(0)])), (true, false)),
-                                  (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([64, 16, 3, 3], &rng), geometry: same, epilogue: plain,
-                                                     shuffle: 2), (true, false)),
-                                  (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([16, 16, 3, 3], &rng), geometry: same, epilogue: plain), (true, true))] {
-            #expect(kernel.blocks == allowed, "\(kernel.inputShape) -> \(kernel.outputShape): \(kernel.blocks)")
+        for (kernel, allowed, narrow) in [
+            (ConvolutionKernel(input: [1, 16, 20, 20], weight: Self.random([16, 16, 3, 3], &rng), geometry: same, epilogue: plain), (true, true), false),
+            (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([8, 16, 3, 3], &rng), geometry: same, epilogue: plain), (false, false), false),
+            (ConvolutionKernel(input: [1, 32, 8, 8], weight: Self.random([32, 16, 3, 3], &rng), geometry: grouped, epilogue: plain), (false, false), true),
+            (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([64, 16, 3, 3], &rng), geometry: same, epilogue: plain, shuffle: 2),
+             (true, false), true),
+            (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([16, 16, 3, 3], &rng), geometry: same, epilogue: plain), (true, true), true)
+        ] {
+            #expect(kernel.blocks == allowed && kernel.narrow == narrow,
+                    "\(kernel.inputShape) -> \(kernel.outputShape): \(kernel.blocks), narrow \(kernel.narrow)")
         }
     }
 
@@ -315,12 +324,15 @@ import Testing
                 #expect(Self.error(Self.run(kernel, x, shape: kernel.outputShape, pool: pool), reference) < 1e-6, "\(shape) average \(average)")
             }
         }
-        // Global pooling: planes of 21 (16 lanes and a tail), 64 (ResNet-20's 8x8) and 5 values.
-        for shape in [[2, 5, 3, 7], [3, 4, 8, 8], [1, 3, 1, 5]] {
+        // Global pooling: planes of 21 (16 lanes and a tail), 64 (ResNet-20's 8x8) and 5 values; channels in blocks,
+        // whole and partial (20: 16 + 4), and a single pixel.
+        for shape in [[2, 5, 3, 7], [3, 4, 8, 8], [1, 3, 1, 5], [2, 20, 3, 3], [1, 32, 8, 8], [2, 16, 1, 1]] {
             let x = Self.random(shape, &rng)
-            for average in [false, true] {
-                let fast = Self.run(PoolingKernel(global: x.shape, average: average), x, shape: Array(shape.prefix(2)), pool: pool)
-                #expect(Self.error(fast, Pooling.global(x, average: average, keepdims: false)) < 1e-6, "\(shape) average \(average)")
+            for (average, blocks) in [(false, false), (true, false), (false, true), (true, true)] where !blocks || shape[1] >= 16 {
+                let kernel = PoolingKernel(global: x.shape, average: average, blocked: blocks)
+                let fast = Self.run(kernel, blocks ? Self.blocked(x) : x, shape: Array(shape.prefix(2)), pool: pool)
+                #expect(Self.error(fast, Pooling.global(x, average: average, keepdims: false)) < 1e-6,
+                        "\(shape) average \(average) blocked \(blocks)")
             }
         }
     }

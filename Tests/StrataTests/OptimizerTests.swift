@@ -164,10 +164,43 @@ import Testing
         #expect(plan.steps.first?.summary.hasPrefix("gemm conv 3x3 direct [batch_norm folded") == true)
     }
 
-    /// Channel blocks between convolutions with their channels in the
-    /// lanes; not for 20 channels flattened for a linear layer (a partial
-    /// block), a residual, or a network's output.
+    /// Channel blocks between convolutions with 16 output channels or
+    /// more: through residuals and into a global pool (a residual
+    /// network's whole body, on maps of any width), or into a narrow layer
+    /// that does not write blocks; not for 20 channels flattened for a
+    /// linear layer (a partial block), a residual the output of whose
+    /// reader is not blocked, a network's output, nor a wide layer that
+    /// reads blocks but may not write them (8 output channels).
     @Test func channelBlocksOnlyWhereEveryReaderTakesThem() throws {
+        let body = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 16, kernel: 3, padding: 1}
+                name: a
+              - conv2d: {out: 16, kernel: 3, padding: 1}
+              - relu
+              - conv2d: {out: 16, kernel: 3, padding: 1}
+                name: b
+              - add:
+                from: [a, b]
+              - relu
+              - conv2d: {out: 32, kernel: 3, stride: 2, padding: 1}
+              - global_avg_pool
+              - linear: 10
+            outputs:
+              y: [N, 10]
+            """)
+        #expect(body.steps.map { $0.summary.contains("to blocks") } == [true, true, true, true, false, false],
+                "\(body.steps.map(\.summary))")
+        #expect(body.steps.map { $0.summary.contains("from blocks") } == [false, true, true, true, true, false],
+                "\(body.steps.map(\.summary))")
+        let wide = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 16, kernel: 3, padding: 1}
+              - conv2d: {out: 8, kernel: 3, padding: 1}
+            outputs:
+              y: [N, 8, 16, 16]
+            """)
+        #expect(wide.steps.allSatisfy { !$0.summary.contains("blocks") }, "\(wide.steps.map(\.summary))")
         let chain = try Self.plan(Self.header + """
             layers:
               - conv2d: {out: 32, kernel: 3, stride: 2, padding: 1}
