@@ -17,10 +17,11 @@ import StrataKernels
 ///   residual is read where the output is stored; so a blocked output's
 ///   residuals are blocked too);
 /// - a global pool;
-/// - a flatten whose readers are all linear layers (their weights'
-///   columns follow the blocks), when the channels fill whole blocks: a
-///   partial block's unused lanes hold garbage that a weight of zero
-///   would not cancel (0 x NaN).
+/// - a linear layer (a convolution of its whole input), or a flatten
+///   whose readers are all linear layers (their weights' columns follow
+///   the blocks), when the channels fill whole blocks: a partial block's
+///   unused lanes hold garbage that a weight of zero would not cancel
+///   (0 x NaN).
 /// Each condition on another value's layout is met by removing values
 /// from the set of candidates until none breaks one.
 enum ChannelBlocking {
@@ -46,6 +47,11 @@ enum ChannelBlocking {
             else { return false }
             return readers[node.output.index].allSatisfy { fast($0)?.kernel is LinearKernel }
         }
+        /// Whether node r is a linear layer (a convolution of its whole input) reading [N, C, H, W], C a multiple of 16.
+        func linear(_ r: Int) -> Bool {
+            let shape = graph.type(graph.nodes[r].inputs[0]).shape
+            return fast(r)?.kernel is LinearKernel && shape.count == 4 && (shape[1].constant ?? 0) % ChannelBlocks.size == 0
+        }
         func globalPool(_ r: Int) -> Bool {
             [.globalAvgPool, .globalMaxPool].contains(graph.nodes[r].op) && fast(r)?.kernel is PoolingKernel
         }
@@ -64,7 +70,7 @@ enum ChannelBlocking {
                     let asInput = node.inputs[0].index == v, asResidual = fast(r)!.residuals.contains { $0.index == v }
                     return (!asInput || conv.blocks.input && (conv.narrow || writes)) && (!asResidual || writes)
                 }
-                return node.inputs == [ValueID(v)] && (globalPool(r) || flattensForLinears(r))
+                return node.inputs == [ValueID(v)] && (globalPool(r) || linear(r) || flattensForLinears(r))
             }
         }
         while let v = blocked.first(where: { !keeps($0, writtenBy: writer[$0]!) }) { blocked.remove(v) }

@@ -160,6 +160,17 @@ struct KernelSelector {
             let twoD = node.op == .conv2d, g = node.convolutionGeometry
             let input = twoD ? x : [x[0], x[1], 1, x[2]]
             let weight = twoD ? w : w.reshaped([w.shape[0], w.shape[1], 1, w.shape[2]])
+            if Array(weight.shape.suffix(2)) == Array(input.suffix(2)), g.padBegin == (0, 0), g.padEnd == (0, 0), g.groups == 1,
+               t.shuffle == 1 {
+                // The kernel covers the whole input, for a 1x1 output: a linear layer of the flattened input (a DCGAN
+                // discriminator's last layer, 8192 taps for one pixel, on the direct form copied its band for one output).
+                let flat = weight.reshaped([weight.shape[0], weight.count / weight.shape[0]])
+                kernel = LinearKernel(rows: x[0], weight: blocked.input ? blockedColumns(flat, of: input) : flat, scale: t.scale,
+                                      epilogue: epilogue())
+                summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv \(weight.shape[2])x\(weight.shape[3]) of its whole input"
+                    + (blocked.input ? ", from blocks of 16" : "")
+                break
+            }
             let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(), shuffle: t.shuffle,
                                          bandRows: bandRows, blocked: blocked)
             kernel = conv
@@ -190,7 +201,7 @@ struct KernelSelector {
                 summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(g.stride.0 * g.stride.1) phases\(phases.form)"
             }
         default:
-            let weight = blocked.input ? try blockedColumns(w, of: node.inputs[0]) : w
+            let weight = blocked.input ? try blockedColumns(w, of: flattened(node.inputs[0])) : w
             kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: weight, scale: t.scale, epilogue: epilogue())
             summary = x.reduce(1, *) / w.shape[1] < LinearKernel.vectorRows ? "gemv linear" : "gemm linear"
             if blocked.input { summary += ", from blocks of 16" }
@@ -198,12 +209,17 @@ struct KernelSelector {
         return .fast(kernel, residuals: t.residuals, summary: summary + describe(t.steps, shuffle: t.shuffle, folded: t.scale != nil))
     }
 
-    /// A linear layer's weights [O, C * H * W] for features flattened from
-    /// `features`' [N, C, H, W] in channel blocks: column c * H * W + p moves
-    /// to the blocked place of channel c, pixel p.
-    private func blockedColumns(_ w: Tensor, of features: ValueID) throws -> Tensor {
+    /// The [N, C, H, W] shape `features` were flattened from.
+    private func flattened(_ features: ValueID) throws -> [Int] {
         guard let flatten = graph.nodes.first(where: { $0.output == features }), case let shape = shape(flatten.inputs[0]), shape.count == 4
         else { throw RuntimeError("internal: blocked features of a linear layer not flattened from [N, C, H, W]") }
+        return shape
+    }
+
+    /// A linear layer's weights [O, C * H * W] for features [N, C, H, W]
+    /// (`shape`) in channel blocks: column c * H * W + p moves to the
+    /// blocked place of channel c, pixel p.
+    private func blockedColumns(_ w: Tensor, of shape: [Int]) -> Tensor {
         let (channels, pixels, k) = (shape[1], shape[2] * shape[3], w.shape[1])
         var data = [Float](repeating: 0, count: w.count)
         for o in 0..<w.shape[0] {

@@ -170,7 +170,8 @@ import Testing
     /// that does not write blocks; not for 20 channels flattened for a
     /// linear layer (a partial block), a residual the output of whose
     /// reader is not blocked, a network's output, nor a wide layer that
-    /// reads blocks but may not write them (8 output channels).
+    /// reads blocks but may not write them (8 output channels). A
+    /// convolution of its whole input is a linear layer, and reads them.
     @Test func channelBlocksOnlyWhereEveryReaderTakesThem() throws {
         let body = try Self.plan(Self.header + """
             layers:
@@ -193,6 +194,16 @@ import Testing
                 "\(body.steps.map(\.summary))")
         #expect(body.steps.map { $0.summary.contains("from blocks") } == [false, true, true, true, true, false],
                 "\(body.steps.map(\.summary))")
+        let whole = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 32, kernel: 3, stride: 2, padding: 1}
+              - conv2d: {out: 1, kernel: 8}
+              - sigmoid
+            outputs:
+              y: [N, 1, 1, 1]
+            """)
+        #expect(whole.steps.map(\.summary) == ["gemm conv 3x3 direct s2x2 channels in lanes, to blocks of 16 [shift/channel]",
+                                                "gemv conv 8x8 of its whole input, from blocks of 16 [shift/channel, sigmoid]"])
         let wide = try Self.plan(Self.header + """
             layers:
               - conv2d: {out: 16, kernel: 3, padding: 1}
