@@ -25,7 +25,8 @@ import StrataKernels
 /// Each condition on another value's layout is met by removing values
 /// from the set of candidates until none breaks one.
 enum ChannelBlocking {
-    static func values(graph: Graph, choices: [(choice: KernelChoice, chained: Node?)?]) -> Set<Int> {
+    /// The blocked values, and the nodes that read one through `UnblockedInput`.
+    static func layout(graph: Graph, choices: [(choice: KernelChoice, chained: Node?)?]) -> (values: Set<Int>, unblocking: Set<Int>) {
         /// Node i's kernel and residuals, unless it is chained to another.
         func fast(_ i: Int) -> (kernel: PreparedKernel, residuals: [ValueID])? {
             guard case (.fast(let kernel, let residuals, _), nil)?? = choices[i] else { return nil }
@@ -60,23 +61,37 @@ enum ChannelBlocking {
             let v = graph.nodes[i].output.index
             return convolution(i)?.blocks.output == true && !outputs.contains(v) && !readers[v].isEmpty ? v : nil
         })
-        /// Whether blocked value v, written by node w, keeps its blocks.
-        func keeps(_ v: Int, writtenBy w: Int) -> Bool {
-            guard fast(w)?.residuals.allSatisfy({ blocked.contains($0.index) }) == true else { return false }
-            return readers[v].allSatisfy { r in
-                let node = graph.nodes[r]
-                if let conv = convolution(r) {
-                    let writes = blocked.contains(node.output.index)
-                    let asInput = node.inputs[0].index == v, asResidual = fast(r)!.residuals.contains { $0.index == v }
-                    return (!asInput || conv.blocks.input && (conv.narrow || writes)) && (!asResidual || writes)
-                }
-                return node.inputs == [ValueID(v)] && (globalPool(r) || linear(r) || flattensForLinears(r))
+        /// Whether node r reads blocked value v as it is.
+        func native(_ r: Int, _ v: Int) -> Bool {
+            let node = graph.nodes[r]
+            if let conv = convolution(r) {
+                let writes = blocked.contains(node.output.index)
+                let asInput = node.inputs[0].index == v, asResidual = fast(r)!.residuals.contains { $0.index == v }
+                return (!asInput || conv.blocks.input && (conv.narrow || writes)) && (!asResidual || writes)
             }
+            return node.inputs == [ValueID(v)] && (globalPool(r) || linear(r) || flattensForLinears(r))
+        }
+        /// Whether node r may read blocked value v through `UnblockedInput`: a kernel reading it as its input alone.
+        func unblocks(_ r: Int, _ v: Int) -> Bool {
+            guard let (_, residuals) = fast(r) else { return false }
+            return graph.nodes[r].inputs == [ValueID(v)] && !residuals.contains(ValueID(v))
+        }
+        /// Whether blocked value v, written by node w, keeps its blocks: its residuals are blocked, every reader
+        /// reads it as it is or unblocked, and blocks gain something (a reader takes them, or they carry on a
+        /// blocked residual stream).
+        func keeps(_ v: Int, writtenBy w: Int) -> Bool {
+            guard let residuals = fast(w)?.residuals, residuals.allSatisfy({ blocked.contains($0.index) }) else { return false }
+            return readers[v].allSatisfy { native($0, v) || unblocks($0, v) }
+                && (!residuals.isEmpty || readers[v].contains { native($0, v) })
         }
         while let v = blocked.first(where: { !keeps($0, writtenBy: writer[$0]!) }) { blocked.remove(v) }
+        var unblocking = Set<Int>()
         for v in blocked {
-            for r in readers[v] where graph.nodes[r].op == .flatten { blocked.insert(graph.nodes[r].output.index) }
+            for r in readers[v] {
+                if graph.nodes[r].op == .flatten { blocked.insert(graph.nodes[r].output.index) }
+                if !native(r, v) { unblocking.insert(r) }
+            }
         }
-        return blocked
+        return (blocked, unblocking)
     }
 }

@@ -65,7 +65,8 @@ public final class ExecutionPlan: @unchecked Sendable {
         serial = threads == 1 ? pool : ThreadPool(threads: 1)
         executor = Executor(graph: graph, parameters: parameters)
         let selector = KernelSelector(graph: graph, parameters: parameters)
-        let size = { (v: ValueID) in graph.type(v).shape.reduce(1) { $0 * ($1.constant ?? 0) } }
+        let shape = { (v: ValueID) in graph.type(v).shape.map { $0.constant ?? 0 } }
+        let size = { (v: ValueID) in shape(v).reduce(1, *) }
         let isFloat = { (v: ValueID) in graph.type(v).dtype == .f32 }
 
         var lastUse = [Int](repeating: -1, count: graph.types.count), uses = [Int](repeating: 0, count: graph.types.count)
@@ -86,11 +87,17 @@ public final class ExecutionPlan: @unchecked Sendable {
             // The node run band by band with this one: the step writes its output.
             choices.append((try chain ?? selector.choose(node), chain == nil ? nil : next))
         }
-        let blocked = ChannelBlocking.values(graph: graph, choices: choices)
+        let (blocked, unblocking) = ChannelBlocking.layout(graph: graph, choices: choices)
         for (i, node) in graph.nodes.enumerated() where blocked.contains(node.inputs[0].index) || blocked.contains(node.output.index) {
-            choices[i] = (try selector.choose(node, blocked: (blocked.contains(node.inputs[0].index), blocked.contains(node.output.index))), nil)
+            let input = blocked.contains(node.inputs[0].index) && !unblocking.contains(i)
+            var choice = try selector.choose(node, blocked: (input, blocked.contains(node.output.index)))
+            if unblocking.contains(i), case .fast(let kernel, let residuals, let summary) = choice {
+                choice = .fast(UnblockedInput(kernel, input: shape(node.inputs[0])), residuals: residuals,
+                               summary: "unblock, then " + summary)
+            }
+            choices[i] = (choice, nil)
         }
-        let floats = { (v: ValueID) in blocked.contains(v.index) ? ChannelBlocks.floats(graph.type(v).shape.map { $0.constant ?? 0 }) : size(v) }
+        let floats = { (v: ValueID) in blocked.contains(v.index) ? ChannelBlocks.floats(shape(v)) : size(v) }
 
         var memory = MemoryPlan(values: graph.types.count)
         for (_, v) in graph.inputs where isFloat(v) { memory.allocate(v.index, size: size(v), at: -1) }

@@ -276,6 +276,36 @@ import Testing
         #expect(plan.offsets[plan.graph.outputs[0].value.index] == plan.offsets[plan.steps[2].node.output.index])
     }
 
+    /// A residual stream in channel blocks that ends at a layer that cannot
+    /// read them on a wide map (EDSR's upsampling convolution, its pixel
+    /// shuffle scattering its stores): the stream stays blocked, that layer
+    /// reads its input unblocked first, and the result is the reference's.
+    /// Without the residual stream the blocks would gain nothing: none.
+    @Test func blockedStreamEndsThroughAnUnblockedInput() throws {
+        func spec(residual: Bool) -> String {
+            "strata: 1\nname: t\ndims:\n  N: {}\ninputs:\n  x: [N, 3, 20, 20]\nlayers:\n"
+                + "  - conv2d: {out: 16, kernel: 3, padding: 1}\n    name: head\n  - conv2d: {out: 16, kernel: 3, padding: 1}\n  - relu\n"
+                + "  - conv2d: {out: 16, kernel: 3, padding: 1}\n    name: body\n"
+                + (residual ? "  - add:\n    from: [head, body]\n" : "")
+                + "  - conv2d: {out: 64, kernel: 3, padding: 1}\n  - pixel_shuffle: 2\noutputs:\n  y: [N, 16, 40, 40]\n"
+        }
+        let (model, _) = try OptimizerTests.graph(spec(residual: true))
+        let concrete = try #require(model.specialized(["N": 2]).networks.first)
+        let parameters = Initializers.initialize(concrete, seed: 0)
+        var rng = Random(seed: 5)
+        let x = Value.float(Tensor(shape: [2, 3, 20, 20], data: rng.normal(count: 2 * 3 * 20 * 20)))
+        let expected = try #require(try Executor(graph: concrete, parameters: parameters).run(["x": x], seed: 0)["y"]).tensor
+        for threads in [1, 2] {
+            let plan = try ExecutionPlan(graph: try Optimizer.optimize(concrete).graph, parameters: parameters, threads: threads)
+            #expect(plan.steps.map { $0.summary.hasPrefix("unblock, then ") } == [false, false, false, true], "\(plan.steps.map(\.summary))")
+            #expect(plan.steps.map { $0.summary.contains("to blocks") } == [true, true, true, false], "\(plan.steps.map(\.summary))")
+            let y = try #require(try plan.run(["x": x], seed: 0)["y"]).tensor
+            #expect(y.shape == expected.shape && zip(y.data, expected.data).allSatisfy { abs($0 - $1) < 1e-4 })
+        }
+        let plain = try PlanTests.plan(spec(residual: false))
+        #expect(plain.steps.allSatisfy { !$0.summary.contains("blocks") && !$0.summary.contains("unblock") }, "\(plain.steps.map(\.summary))")
+    }
+
     /// SRCNN's first two layers at 64 x 64: the 64-channel output (1 MB per
     /// image) stays in each job's band, so it gets no arena slot, and the
     /// result is the reference's. With a second reader (a residual), or
