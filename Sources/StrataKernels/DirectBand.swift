@@ -52,7 +52,8 @@ struct DirectBand {
     /// Depth per slice: a strip of 16 columns reads its inputs for one
     /// slice (about 16 KB) from L1 while every row block of the weights
     /// streams past, and carries its partial sums to the next slice. A
-    /// whole 3x3 layer of 64 channels would be twice L1.
+    /// whole 3x3 layer of 64 channels would be twice L1. (The lanes tile
+    /// slices only beyond 1024 taps; see `init`.)
     let slice: Int
     /// Rows of C.
     let m: Int
@@ -151,8 +152,11 @@ struct DirectBand {
             }
         }
         let perChannel = max(1, tapList.count / channels)
-        // A single row of C has no row blocks to share a strip with.
-        slice = m == 1 || tapList.count <= 256 ? max(1, tapList.count) : max(1, 192 / perChannel) * perChannel
+        // A single row of C has no row blocks to share a strip with. The lanes tile reads up to 1024 taps
+        // unsliced: its sums carried between slices and its calls per slice cost more than reading a block's
+        // weights from L2 (ResNet-20's 288- and 576-tap layers and the VAE encoder's 512-tap layer 1-2% faster).
+        slice = m == 1 || tapList.count <= 256 || lanes && tapList.count <= 1024 ? max(1, tapList.count)
+            : max(1, 192 / perChannel) * perChannel
     }
 
     /// Floats of the band's input, with room for tiles that read past its end.
