@@ -24,3 +24,17 @@ public enum ChannelBlocks {
         ((b * blocks(channels) + c / size) * pixels + p) * size + c % size
     }
 }
+
+/// A kernel that may read or write values in channel blocks: ordinary and
+/// transposed convolutions on the lanes tile.
+public protocol ChannelBlockable: PreparedKernel {
+    /// Which of input and output may be blocked.
+    var blocks: (input: Bool, output: Bool) { get }
+    /// Whether the channels go in the lanes without blocks too (narrow maps,
+    /// see `DirectBand.lanes`); on wider ones, reading blocks pays only when
+    /// the output is blocked too.
+    var narrow: Bool { get }
+}
+
+extension ConvolutionKernel: ChannelBlockable {}
+extension TransposedKernel: ChannelBlockable {}

@@ -28,12 +28,19 @@ public final class TransposedKernel: @unchecked Sendable {
     let epilogue: FusedEpilogue
     /// Whether every phase reads one band, copied once per job.
     let shared: Bool
+    /// As `ConvolutionKernel.blocks` and `narrow`: a phase's pixels, every
+    /// other column of the output, are each a vector in blocks.
+    public let blocks: (input: Bool, output: Bool)
+    public let narrow: Bool
+    let blocked: (input: Bool, output: Bool)
     /// (phases, batch, group, first phase row) of each job.
     let jobs: [(Range<Int>, Int, Int, Int)]
 
-    /// weight: [C, O/groups, kH, kW]; `scale` multiplies output channel o's weights.
+    /// weight: [C, O/groups, kH, kW]; `scale` multiplies output channel o's weights. `blocked` says which of
+    /// input and output hold their channels in blocks (`ChannelBlocks`); only where `blocks` allows.
     public init(input: [Int], weight: Tensor, stride: (Int, Int), padding: (Int, Int), outputPadding: (Int, Int),
-                dilation: (Int, Int), groups: Int, scale: [Float]? = nil, epilogue: FusedEpilogue) {
+                dilation: (Int, Int), groups: Int, scale: [Float]? = nil, epilogue: FusedEpilogue,
+                blocked: (input: Bool, output: Bool) = (false, false)) {
         let (n, c, h, w) = (input[0], input[1], input[2], input[3])
         let (og, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
         let cg = c / groups
@@ -65,6 +72,12 @@ public final class TransposedKernel: @unchecked Sendable {
         // Phases of one size (as with kernel 4, stride 2, padding 1) read their input through one
         // band: its origin and extent cover every phase's taps, and a job copies it once for all phases.
         shared = Set(shapes.map { [$0.ys.count, $0.xs.count] }).count == 1
+        let blockable = og >= ChannelBlocks.size && groups == 1
+        blocks = (blockable, blockable)
+        narrow = shapes.allSatisfy { DirectBand.lanes(m: og, columns: $0.xs.count) }
+        precondition((!blocked.input || blocks.input) && (!blocked.output || blocks.output), "no channel blocks here")
+        self.blocked = blocked
+        let size = blocked.output ? ChannelBlocks.size : 1
         let origin = (shapes.flatMap(\.cy).min() ?? 0, shapes.flatMap(\.cx).min() ?? 0)
         let extent = (shapes.flatMap(\.cy).map { $0 - origin.0 + 1 }.max() ?? 1, shapes.flatMap(\.cx).map { $0 - origin.1 + 1 }.max() ?? 1)
         for (ys, xs, tys, txs, cy, cx) in shapes {
@@ -74,7 +87,9 @@ public final class TransposedKernel: @unchecked Sendable {
                 for t in cy { for u in cx { taps.append(DirectBand.Tap(channel: ic, dy: t - top, dx: u - left)) } }
             }
             let band = DirectBand(outputRows: ys.count, columns: xs.count, channels: cg, stride: (1, 1), top: top, left: left,
-                                  taps: taps, m: og, extent: shared ? extent : (1, 1)) { r, x in r * stride.0 * wo + xs[x] - xs[0] }
+                                  taps: taps, m: og, extent: shared ? extent : (1, 1), blocked: blocked) { r, x in
+                (r * stride.0 * wo + xs[x] - xs[0]) * size
+            }
             let depth = cg * tys.count * txs.count
             // A [og x depth] per group: A[oc, (ic, t, u)] = w[ic, oc, tys[t], txs[u]].
             var packed: [Float] = []
@@ -111,8 +126,11 @@ public final class TransposedKernel: @unchecked Sendable {
 
     public var scratchFloats: Int { phases.map(\.band.floats).max() ?? 0 }
 
-    /// How the phases are computed: " channels in lanes" when their tiles hold output channels.
-    public var form: String { phases.contains { $0.band.lanes } ? " channels in lanes" : "" }
+    /// How the phases are computed: " channels in lanes" when their tiles hold output channels, and the blocks.
+    public var form: String {
+        (phases.contains { $0.band.lanes } ? " channels in lanes" : "") + (blocked.input ? ", from blocks of 16" : "")
+            + (blocked.output ? ", to blocks of 16" : "")
+    }
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
@@ -123,6 +141,9 @@ public final class TransposedKernel: @unchecked Sendable {
         // Phases normally agree on their tiles; if not, items are split by the most blocks any has.
         let split = PackedGEMM.Split(jobs: jobs.count, blocks: phases.map { blocks($0.band) }.max() ?? 1, threads: pool.threads)
         let tile = epilogue.tile(residuals: residuals)
+        // Blocked, a block of 16 channels is a channel 16 times as large (as in `ConvolutionKernel.run`).
+        let (planes, size) = blocked.output ? (ChannelBlocks.blocks(outChannels), ChannelBlocks.size) : (outChannels, 1)
+        let (inputPlanes, inputSize) = blocked.input ? (ChannelBlocks.blocks(c), ChannelBlocks.size) : (c, 1)
         pool.reserveScratch(scratchFloats)
         pool.parallelFor(split.items) { item, worker in
             let (job, items) = split.item(item)
@@ -131,14 +152,16 @@ public final class TransposedKernel: @unchecked Sendable {
             let rows = min(first.rows, self.phases[indices.lowerBound].rows - y0)
             guard !items.clamped(to: 0..<blocks(first)).isEmpty else { return }
             let buffer = pool.scratch(worker)
-            first.copy(y0: y0, rows: rows, h: h, w: w, plane: { x + (b * c + group * cg + $0) * h * w }, into: buffer)
+            first.copy(y0: y0, rows: rows, h: h, w: w, plane: { x + (b * inputPlanes + group * cg + $0) * h * w * inputSize },
+                       into: buffer)
             for phase in self.phases[indices] {
                 let band = phase.band, k = band.taps.count
                 phase.packed.withUnsafeBufferPointer { a in
                     band.multiply(rows: rows, buffer: buffer, rowBlocks: items.clamped(to: 0..<blocks(band)),
                                   packed: a.baseAddress! + group * blocks(band) * k * band.blockRows, epilogue: tile.rows(from: group * og),
-                                  output: output, origin: (b * self.outChannels + group * og) * ho * wo + phase.origin + y0 * phase.pitch,
-                                  rowStride: ho * wo)
+                                  output: output,
+                                  origin: ((b * planes + group * og) * ho * wo + phase.origin + y0 * phase.pitch) * size,
+                                  rowStride: ho * wo * size)
                 }
             }
         }

@@ -7,8 +7,9 @@ import StrataKernels
 /// values in blocks, so that each convolution copies its band as whole
 /// pixels and stores each pixel's 16 channels as one vector.
 ///
-/// A value is blocked when a convolution that can write blocks writes it
-/// (see `ConvolutionKernel.blocks`), it is not a network output, and
+/// A value is blocked when a convolution (or a transposed one) that can
+/// write blocks writes it (see `ChannelBlockable`), it is not a network
+/// output, and
 /// every reader takes the layout:
 /// - a convolution that can read blocks, reading it as its input, and
 ///   either on a narrow map or writing blocks itself (on a wider map a
@@ -32,7 +33,7 @@ enum ChannelBlocking {
             guard case (.fast(let kernel, let residuals, _), nil)?? = choices[i] else { return nil }
             return (kernel, residuals)
         }
-        func convolution(_ i: Int) -> ConvolutionKernel? { fast(i)?.kernel as? ConvolutionKernel }
+        func convolution(_ i: Int) -> ChannelBlockable? { fast(i)?.kernel as? ChannelBlockable }
         var readers = [[Int]](repeating: [], count: graph.types.count), writer = [Int?](repeating: nil, count: graph.types.count)
         for (i, node) in graph.nodes.enumerated() {
             for v in Set(node.reads) { readers[v.index].append(i) }

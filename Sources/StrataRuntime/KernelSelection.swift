@@ -196,7 +196,7 @@ struct KernelSelector {
                 summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
             } else {
                 let phases = TransposedKernel(input: x, weight: w, stride: g.stride, padding: g.padding, outputPadding: g.outputPadding,
-                                              dilation: g.dilation, groups: g.groups, scale: t.scale, epilogue: epilogue())
+                                              dilation: g.dilation, groups: g.groups, scale: t.scale, epilogue: epilogue(), blocked: blocked)
                 kernel = phases
                 summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(g.stride.0 * g.stride.1) phases\(phases.form)"
             }

@@ -110,8 +110,8 @@ import Testing
     /// by layers with their channels in lanes: full and partial blocks (20
     /// and 37 channels), strides, padding, a 4x4 kernel of stride 2, bands
     /// cut into rows, a batch, maps as wide as a tile or wider, a residual
-    /// in the output's layout with relu or leaky relu after it; and the
-    /// layers that may not take them.
+    /// in the output's layout with relu or leaky relu after it, transposed
+    /// layers' phases; and the layers that may not take them.
     @Test func blockedChannelsMatchReference() {
         var rng = Random(seed: 29)
         let pool = ThreadPool(threads: 2)
@@ -142,6 +142,24 @@ import Testing
                 let raw = Self.run(kernel, input, residuals: added ? [layout.1 ? Self.blocked(residual) : residual] : [], shape: [floats], pool: pool)
                 let fast = layout.1 ? unblocked(raw, shape) : Tensor(shape: shape, data: raw.data)
                 #expect(Self.error(fast, expected) < 1e-5, "\(c) -> \(o), \(size)x\(size), \(layout), \(added): \(Self.error(fast, expected))")
+                #expect(kernel.form.hasSuffix(layout.1 ? "to blocks of 16" : "from blocks of 16"), "\(kernel.form)")
+            }
+        }
+        // Transposed: phases of one size sharing a band (kernel 4, stride 2), of two sizes (kernel 3, stride 2, output
+        // padding 1) with partial blocks, and phases wider than a tile.
+        for (c, o, k, h, w, outputPadding) in [(32, 16, 4, 7, 7, 0), (20, 37, 3, 9, 11, 1), (16, 20, 4, 18, 18, 0)] {
+            let x = Self.random([2, c, h, w], &rng), weight = Self.random([c, o, k, k], &rng), bias = Self.random([o], &rng)
+            let expected = Activation.relu.forward(Convolution.transposed(x, weight: weight, bias: bias, stride: (2, 2), padding: (1, 1),
+                                                                          outputPadding: (outputPadding, outputPadding), dilation: (1, 1),
+                                                                          groups: 1))
+            for layout in [(true, false), (false, true), (true, true)] {
+                let kernel = TransposedKernel(input: x.shape, weight: weight, stride: (2, 2), padding: (1, 1),
+                                              outputPadding: (outputPadding, outputPadding), dilation: (1, 1), groups: 1,
+                                              epilogue: FusedEpilogue(steps: [.channelShift(bias.data), .function(.relu)]), blocked: layout)
+                let shape = kernel.outputShape, floats = layout.1 ? ChannelBlocks.floats(shape) : shape.reduce(1, *)
+                let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, shape: [floats], pool: pool)
+                let fast = layout.1 ? unblocked(raw, shape) : Tensor(shape: shape, data: raw.data)
+                #expect(Self.error(fast, expected) < 1e-5, "transposed \(c) -> \(o), \(h)x\(w), \(layout): \(Self.error(fast, expected))")
                 #expect(kernel.form.hasSuffix(layout.1 ? "to blocks of 16" : "from blocks of 16"), "\(kernel.form)")
             }
         }
