@@ -8,8 +8,9 @@ import StrataKernels
 /// pixels and stores each pixel's 16 channels as one vector.
 ///
 /// A value is blocked when a convolution (or a transposed one) that can
-/// write blocks writes it (see `ChannelBlockable`), it is not a network
-/// output, and
+/// write blocks writes it (see `ChannelBlockable`; a transposed one of a
+/// 1x1 input, a linear layer, when its channels fill whole blocks), it is
+/// not a network output, and
 /// every reader takes the layout:
 /// - a convolution that can read blocks, reading it as its input, and
 ///   either on a narrow map or writing blocks itself (on a wider map a
@@ -58,9 +59,16 @@ enum ChannelBlocking {
             [.globalAvgPool, .globalMaxPool].contains(graph.nodes[r].op) && fast(r)?.kernel is PoolingKernel
         }
 
+        /// Whether node i is a transposed convolution of a 1x1 input run as a linear layer (see `KernelSelector`)
+        /// whose channels fill whole blocks: its outputs' columns may be placed in blocks.
+        func linearTransposed(_ i: Int) -> Bool {
+            let shape = graph.type(graph.nodes[i].output).shape
+            return graph.nodes[i].op == .convTranspose2d && fast(i)?.kernel is LinearKernel && shape.count == 4
+                && (shape[1].constant ?? 0) % ChannelBlocks.size == 0
+        }
         var blocked = Set(graph.nodes.indices.compactMap { i -> Int? in
             let v = graph.nodes[i].output.index
-            return convolution(i)?.blocks.output == true && !outputs.contains(v) && !readers[v].isEmpty ? v : nil
+            return (convolution(i)?.blocks.output == true || linearTransposed(i)) && !outputs.contains(v) && !readers[v].isEmpty ? v : nil
         })
         /// Whether node r reads blocked value v as it is.
         func native(_ r: Int, _ v: Int) -> Bool {

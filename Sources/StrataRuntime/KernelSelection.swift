@@ -182,8 +182,12 @@ struct KernelSelector {
                                                           dilation: g.dilation, groups: g.groups) {
                 // Each output pixel is reached by one tap of the 1x1 input: a linear layer, with per-channel
                 // values repeated over the pixels of each channel.
-                let pixels = w.shape[2] * w.shape[3]
-                func spread(_ v: [Float]) -> [Float] { v.flatMap { [Float](repeating: $0, count: pixels) } }
+                let (pixels, channels) = (w.shape[2] * w.shape[3], w.shape[1])
+                // Blocked, output (o, p) goes to its place among the blocks: the weights' rows and every per-output value move there.
+                func placed(_ v: [Float], width: Int = 1) -> [Float] {
+                    blocked.output ? Self.blocked(v, channels: channels, pixels: pixels, width: width) : v
+                }
+                func spread(_ v: [Float]) -> [Float] { placed(v.flatMap { [Float](repeating: $0, count: pixels) }) }
                 let steps = t.steps.map { s -> FusedEpilogue.Step in
                     switch s {
                     case .channelScale(let v): return .channelScale(spread(v))
@@ -192,8 +196,10 @@ struct KernelSelector {
                     default: return s
                     }
                 }
-                kernel = LinearKernel(rows: x[0], weight: linear, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: steps))
+                let weight = Tensor(shape: linear.shape, data: placed(linear.data, width: linear.shape[1]))
+                kernel = LinearKernel(rows: x[0], weight: weight, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: steps))
                 summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
+                    + (blocked.output ? ", to blocks of 16" : "")
             } else {
                 let phases = TransposedKernel(input: x, weight: w, stride: g.stride, padding: g.padding, outputPadding: g.outputPadding,
                                               dilation: g.dilation, groups: g.groups, scale: t.scale, epilogue: epilogue(), blocked: blocked)
@@ -220,16 +226,22 @@ struct KernelSelector {
     /// (`shape`) in channel blocks: column c * H * W + p moves to the
     /// blocked place of channel c, pixel p.
     private func blockedColumns(_ w: Tensor, of shape: [Int]) -> Tensor {
-        let (channels, pixels, k) = (shape[1], shape[2] * shape[3], w.shape[1])
-        var data = [Float](repeating: 0, count: w.count)
-        for o in 0..<w.shape[0] {
-            for c in 0..<channels {
-                for p in 0..<pixels {
-                    data[o * k + ChannelBlocks.index(0, c, p, channels: channels, pixels: pixels)] = w.data[o * k + c * pixels + p]
-                }
+        let k = w.shape[1]
+        let data = (0..<w.shape[0]).flatMap { o in Self.blocked(Array(w.data[(o * k)..<((o + 1) * k)]), channels: shape[1], pixels: shape[2] * shape[3]) }
+        return Tensor(shape: w.shape, data: data)
+    }
+
+    /// `values`, items of `width` floats for channel c, pixel p at c * `pixels` + p, moved to the blocked place of
+    /// (c, p) (`ChannelBlocks.index`); `channels` a multiple of 16, so that every place is one of them.
+    static func blocked(_ values: [Float], channels: Int, pixels: Int, width: Int = 1) -> [Float] {
+        var moved = [Float](repeating: 0, count: values.count)
+        for c in 0..<channels {
+            for p in 0..<pixels {
+                let (from, to) = ((c * pixels + p) * width, ChannelBlocks.index(0, c, p, channels: channels, pixels: pixels) * width)
+                moved[to..<(to + width)] = values[from..<(from + width)]
             }
         }
-        return Tensor(shape: w.shape, data: data)
+        return moved
     }
 
     private func pooling(_ node: Node, blocked: Bool) -> KernelChoice {

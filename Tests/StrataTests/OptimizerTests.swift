@@ -306,6 +306,38 @@ import Testing
         #expect(plain.steps.allSatisfy { !$0.summary.contains("blocks") && !$0.summary.contains("unblock") }, "\(plain.steps.map(\.summary))")
     }
 
+    /// A generator's first layers: the transposed convolution of a 1x1
+    /// input, a linear layer, places its outputs in channel blocks for the
+    /// next transposed layer (32 channels, whole blocks; not 24), and the
+    /// result is the reference's.
+    @Test func linearTransposedLayerWritesBlocks() throws {
+        func spec(_ channels: Int) -> String {
+            "strata: 1\nname: t\ndims:\n  N: {}\ninputs:\n  z: [N, 8, 1, 1]\nlayers:\n"
+                + "  - conv_transpose2d: {out: \(channels), kernel: 4}\n  - batch_norm\n  - relu\n"
+                + "  - conv_transpose2d: {out: 16, kernel: 4, stride: 2, padding: 1}\n  - relu\n"
+                + "  - conv_transpose2d: {out: 1, kernel: 4, stride: 2, padding: 1}\noutputs:\n  y: [N, 1, 16, 16]\n"
+        }
+        for (channels, blocks) in [(32, true), (24, false)] {
+            let (model, _) = try OptimizerTests.graph(spec(channels))
+            let concrete = try #require(model.specialized(["N": 5]).networks.first)
+            var parameters = Initializers.initialize(concrete, seed: 0)
+            var rng = Random(seed: 6)
+            // Statistics that leave about half of the relu's inputs positive, so that every layer's values reach the output.
+            for p in concrete.parameters where p.name.hasSuffix("running_mean") || p.name.hasSuffix("running_var") {
+                let offset: Float = p.name.hasSuffix("running_var") ? 0.5 : -0.5
+                parameters[p.name] = Tensor(shape: p.shape, data: (0..<p.elementCount).map { _ in offset + rng.uniform() })
+            }
+            let z = Value.float(Tensor(shape: [5, 8, 1, 1], data: rng.normal(count: 40)))
+            let expected = try #require(try Executor(graph: concrete, parameters: parameters).run(["z": z], seed: 0)["y"]).tensor
+            let plan = try ExecutionPlan(graph: try Optimizer.optimize(concrete).graph, parameters: parameters, threads: 2)
+            #expect(plan.steps.map { $0.summary.contains("to blocks") } == [blocks, false, false], "\(plan.steps.map(\.summary))")
+            #expect(plan.steps[0].summary.hasPrefix("gemm conv_transpose 4x4 of a 1x1 input"), "\(plan.steps[0].summary)")
+            let y = try #require(try plan.run(["z": z], seed: 0)["y"]).tensor
+            let scale = expected.data.map { abs($0) }.max() ?? 1
+            #expect(zip(y.data, expected.data).allSatisfy { abs($0 - $1) <= 1e-5 * scale }, "\(channels) channels")
+        }
+    }
+
     /// SRCNN's first two layers at 64 x 64: the 64-channel output (1 MB per
     /// image) stays in each job's band, so it gets no arena slot, and the
     /// result is the reference's. With a second reader (a residual), or
