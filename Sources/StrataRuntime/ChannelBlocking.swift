@@ -10,8 +10,11 @@ import StrataKernels
 /// A value is blocked when a convolution (or a transposed one) that can
 /// write blocks writes it (see `ChannelBlockable`; a transposed one of a
 /// 1x1 input, a linear layer, when its channels fill whole blocks), it is
-/// not a network output, and
-/// every reader takes the layout:
+/// not a network output, its writer's residuals are blocked, the blocks
+/// gain something (a reader takes them, or they carry on a blocked
+/// residual stream), and every reader either reads a copy out of the
+/// blocks (`UnblockedInput`: any fast kernel reading it as its input
+/// alone) or takes the layout:
 /// - a convolution that can read blocks, reading it as its input, and
 ///   either on a narrow map or writing blocks itself (on a wider map a
 ///   lanes tile with scalar stores is slower than the plain one);
@@ -50,10 +53,12 @@ enum ChannelBlocking {
             else { return false }
             return readers[node.output.index].allSatisfy { fast($0)?.kernel is LinearKernel }
         }
-        /// Whether node r is a linear layer (a convolution of its whole input) reading [N, C, H, W], C a multiple of 16.
+        /// Whether node r is a convolution of its whole input [N, C, H, W], C a multiple of 16, run as a linear layer
+        /// (a `linear` op on a 4-D value acts on its last axis, and reads blocks only through a flatten).
         func linear(_ r: Int) -> Bool {
             let shape = graph.type(graph.nodes[r].inputs[0]).shape
-            return fast(r)?.kernel is LinearKernel && shape.count == 4 && (shape[1].constant ?? 0) % ChannelBlocks.size == 0
+            return graph.nodes[r].op == .conv2d && fast(r)?.kernel is LinearKernel && shape.count == 4
+                && (shape[1].constant ?? 0) % ChannelBlocks.size == 0
         }
         func globalPool(_ r: Int) -> Bool {
             [.globalAvgPool, .globalMaxPool].contains(graph.nodes[r].op) && fast(r)?.kernel is PoolingKernel

@@ -170,8 +170,9 @@ import Testing
     /// that does not write blocks; not for 20 channels flattened for a
     /// linear layer (a partial block), a residual the output of whose
     /// reader is not blocked, a network's output, nor a wide layer that
-    /// reads blocks but may not write them (8 output channels). A
-    /// convolution of its whole input is a linear layer, and reads them.
+    /// reads blocks but may not write them (8 output channels), nor for a
+    /// linear layer on a 4-D value (its last axis). A convolution of its
+    /// whole input is a linear layer, and reads them.
     @Test func channelBlocksOnlyWhereEveryReaderTakesThem() throws {
         let body = try Self.plan(Self.header + """
             layers:
@@ -204,6 +205,15 @@ import Testing
             """)
         #expect(whole.steps.map(\.summary) == ["gemm conv 3x3 direct s2x2 channels in lanes, to blocks of 16 [shift/channel]",
                                                 "gemv conv 8x8 of its whole input, from blocks of 16 [shift/channel, sigmoid]"])
+        // A linear layer on a 4-D value acts on its last axis: it does not read blocks.
+        let lastAxis = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 16, kernel: 3, padding: 1}
+              - linear: 4
+            outputs:
+              y: [N, 16, 16, 4]
+            """)
+        #expect(lastAxis.steps.allSatisfy { !$0.summary.contains("blocks") }, "\(lastAxis.steps.map(\.summary))")
         let wide = try Self.plan(Self.header + """
             layers:
               - conv2d: {out: 16, kernel: 3, padding: 1}
