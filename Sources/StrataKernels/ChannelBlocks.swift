@@ -19,6 +19,16 @@ public enum ChannelBlocks {
         shape[0] * floats(channels: shape[1], pixels: shape.dropFirst(2).reduce(1, *))
     }
 
+    /// The planes of `channels` channels and the floats per pixel of each:
+    /// blocked, a block of 16 channels is a plane 16 times as large.
+    public static func planes(_ channels: Int, blocked: Bool) -> (count: Int, size: Int) {
+        blocked ? (blocks(channels), size) : (channels, 1)
+    }
+
+    /// Whether a layer of `outputChannels` in `groups` groups may read and
+    /// write blocks: its output channels fill a tile's 16 lanes, one group.
+    public static func fit(outputChannels: Int, groups: Int) -> Bool { outputChannels >= size && groups == 1 }
+
     /// Where element (b, c, p) of an [N, C, P] value (P = H * W) lies in its blocked form.
     public static func index(_ b: Int, _ c: Int, _ p: Int, channels: Int, pixels: Int) -> Int {
         ((b * blocks(channels) + c / size) * pixels + p) * size + c % size

@@ -50,7 +50,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
             }
         }
         narrow = DirectBand.lanes(m: og, columns: wo)
-        let blockable = og >= ChannelBlocks.size && g.groups == 1
+        let blockable = ChannelBlocks.fit(outputChannels: og, groups: g.groups)
         blocks = (blockable, blockable && shuffle == 1)
         precondition((!blocked.input || blocks.input) && (!blocked.output || blocks.output), "no channel blocks here")
         let size = blocked.output ? ChannelBlocks.size : 1
@@ -82,8 +82,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let (ho, wo) = outputSize
         let pixels = ho * wo, r = shuffle
         let bands = (ho + band.rows - 1) / band.rows
-        // Blocked, a block of 16 channels is a channel 16 times as large.
-        let (planes, size) = band.blocked.output ? (ChannelBlocks.blocks(outChannels), ChannelBlocks.size) : (outChannels, 1)
+        let (planes, size) = ChannelBlocks.planes(outChannels, blocked: band.blocked.output)
         let blocks = (og + band.blockRows - 1) / band.blockRows
         // Too few bands to keep every thread busy: split the rows of C too.
         let split = PackedGEMM.Split(jobs: inputShape[0] * groups * bands, blocks: blocks, threads: pool.threads)
@@ -113,9 +112,8 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3])
         let cg = c / groups, og = outChannels / groups, blocks = (og + band.blockRows - 1) / band.blockRows
         let rows = min(band.rows, outputSize.0 - oy0)
-        // Blocked, the band's planes are blocks of 16 channels, each a channel 16 times as large.
-        let (first, planes) = band.blocked.input ? (b * ChannelBlocks.blocks(c), h * w * ChannelBlocks.size) : (b * c + group * cg, h * w)
-        band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + (first + $0) * planes }, into: buffer)
+        let (planes, size) = ChannelBlocks.planes(c, blocked: band.blocked.input), first = b * planes + group * cg
+        band.copy(y0: oy0, rows: rows, h: h, w: w, plane: { x + (first + $0) * h * w * size }, into: buffer)
         band.multiply(rows: rows, buffer: buffer, rowBlocks: rowBlocks, packed: a + group * blocks * band.taps.count * band.blockRows,
                       epilogue: tile.rows(from: group * og), output: output, origin: origin, rowStride: rowStride, shuffle: shuffle)
     }

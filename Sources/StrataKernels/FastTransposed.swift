@@ -32,7 +32,6 @@ public final class TransposedKernel: @unchecked Sendable {
     /// other column of the output, are each a vector in blocks.
     public let blocks: (input: Bool, output: Bool)
     public let narrow: Bool
-    let blocked: (input: Bool, output: Bool)
     /// (phases, batch, group, first phase row) of each job.
     let jobs: [(Range<Int>, Int, Int, Int)]
 
@@ -72,11 +71,10 @@ public final class TransposedKernel: @unchecked Sendable {
         // Phases of one size (as with kernel 4, stride 2, padding 1) read their input through one
         // band: its origin and extent cover every phase's taps, and a job copies it once for all phases.
         shared = Set(shapes.map { [$0.ys.count, $0.xs.count] }).count == 1
-        let blockable = og >= ChannelBlocks.size && groups == 1
+        let blockable = ChannelBlocks.fit(outputChannels: og, groups: groups)
         blocks = (blockable, blockable)
         narrow = shapes.allSatisfy { DirectBand.lanes(m: og, columns: $0.xs.count) }
         precondition((!blocked.input || blocks.input) && (!blocked.output || blocks.output), "no channel blocks here")
-        self.blocked = blocked
         let size = blocked.output ? ChannelBlocks.size : 1
         let origin = (shapes.flatMap(\.cy).min() ?? 0, shapes.flatMap(\.cx).min() ?? 0)
         let extent = (shapes.flatMap(\.cy).map { $0 - origin.0 + 1 }.max() ?? 1, shapes.flatMap(\.cx).map { $0 - origin.1 + 1 }.max() ?? 1)
@@ -126,6 +124,9 @@ public final class TransposedKernel: @unchecked Sendable {
 
     public var scratchFloats: Int { phases.map(\.band.floats).max() ?? 0 }
 
+    /// Which of input and output hold their channels in blocks: every phase's band says the same.
+    var blocked: (input: Bool, output: Bool) { phases.first?.band.blocked ?? (false, false) }
+
     /// How the phases are computed: " channels in lanes" when their tiles hold output channels, and the blocks.
     public var form: String {
         (phases.contains { $0.band.lanes } ? " channels in lanes" : "") + (blocked.input ? ", from blocks of 16" : "")
@@ -141,9 +142,8 @@ public final class TransposedKernel: @unchecked Sendable {
         // Phases normally agree on their tiles; if not, items are split by the most blocks any has.
         let split = PackedGEMM.Split(jobs: jobs.count, blocks: phases.map { blocks($0.band) }.max() ?? 1, threads: pool.threads)
         let tile = epilogue.tile(residuals: residuals)
-        // Blocked, a block of 16 channels is a channel 16 times as large (as in `ConvolutionKernel.run`).
-        let (planes, size) = blocked.output ? (ChannelBlocks.blocks(outChannels), ChannelBlocks.size) : (outChannels, 1)
-        let (inputPlanes, inputSize) = blocked.input ? (ChannelBlocks.blocks(c), ChannelBlocks.size) : (c, 1)
+        let (planes, size) = ChannelBlocks.planes(outChannels, blocked: blocked.output)
+        let (inputPlanes, inputSize) = ChannelBlocks.planes(c, blocked: blocked.input)
         pool.reserveScratch(scratchFloats)
         pool.parallelFor(split.items) { item, worker in
             let (job, items) = split.item(item)

@@ -44,32 +44,33 @@ enum ChannelBlocking {
             writer[node.output.index] = i
         }
         let outputs = Set(graph.outputs.map { $0.value.index })
-        /// Whether node r flattens [N, C, H, W], C a multiple of 16, for linear layers alone.
+        /// Whether `v` is [N, C, H, W] with C a multiple of 16: a linear layer's weights that read or write it in
+        /// blocks have a place for every column, no lane of a partial block.
+        func wholeBlocks(_ v: ValueID) -> Bool {
+            let shape = graph.type(v).shape
+            return shape.count == 4 && (shape[1].constant ?? 0) % ChannelBlocks.size == 0
+        }
+        /// Whether node r flattens a value of whole blocks for linear layers alone.
         func flattensForLinears(_ r: Int) -> Bool {
-            let node = graph.nodes[r], shape = graph.type(node.inputs[0]).shape.map { $0.constant ?? 0 }
-            guard node.op == .flatten, case (.alias, nil)?? = choices[r], shape.count == 4, shape[1] % ChannelBlocks.size == 0,
+            let node = graph.nodes[r]
+            guard node.op == .flatten, case (.alias, nil)?? = choices[r], wholeBlocks(node.inputs[0]),
                   graph.type(node.output).shape.count == 2, !outputs.contains(node.output.index),
                   !readers[node.output.index].isEmpty
             else { return false }
             return readers[node.output.index].allSatisfy { fast($0)?.kernel is LinearKernel }
         }
-        /// Whether node r is a convolution of its whole input [N, C, H, W], C a multiple of 16, run as a linear layer
-        /// (a `linear` op on a 4-D value acts on its last axis, and reads blocks only through a flatten).
+        /// Whether node r is a convolution of its whole input, of whole blocks, run as a linear layer (a `linear`
+        /// op on a 4-D value acts on its last axis, and reads blocks only through a flatten).
         func linear(_ r: Int) -> Bool {
-            let shape = graph.type(graph.nodes[r].inputs[0]).shape
-            return graph.nodes[r].op == .conv2d && fast(r)?.kernel is LinearKernel && shape.count == 4
-                && (shape[1].constant ?? 0) % ChannelBlocks.size == 0
+            graph.nodes[r].op == .conv2d && fast(r)?.kernel is LinearKernel && wholeBlocks(graph.nodes[r].inputs[0])
         }
         func globalPool(_ r: Int) -> Bool {
             [.globalAvgPool, .globalMaxPool].contains(graph.nodes[r].op) && fast(r)?.kernel is PoolingKernel
         }
-
         /// Whether node i is a transposed convolution of a 1x1 input run as a linear layer (see `KernelSelector`)
-        /// whose channels fill whole blocks: its outputs' columns may be placed in blocks.
+        /// whose output is of whole blocks: its outputs' columns may be placed in blocks.
         func linearTransposed(_ i: Int) -> Bool {
-            let shape = graph.type(graph.nodes[i].output).shape
-            return graph.nodes[i].op == .convTranspose2d && fast(i)?.kernel is LinearKernel && shape.count == 4
-                && (shape[1].constant ?? 0) % ChannelBlocks.size == 0
+            graph.nodes[i].op == .convTranspose2d && fast(i)?.kernel is LinearKernel && wholeBlocks(graph.nodes[i].output)
         }
         var blocked = Set(graph.nodes.indices.compactMap { i -> Int? in
             let v = graph.nodes[i].output.index
