@@ -1,6 +1,6 @@
-/// A layout of [N, C, H, W] values between two convolutions with their
-/// output channels in the tiles' lanes: [N, C/16 rounded up, H, W, 16],
-/// the channels of a pixel side by side in blocks of 16. The producer
+/// A layout of [N, C, H, W] values between layers on the lanes tile (see
+/// `ChannelBlocking`): [N, C/16 rounded up, H, W, 16], the channels of a
+/// pixel side by side in blocks of 16. The producer
 /// stores each pixel's 16 channels as one vector instead of 16 values a
 /// plane apart, and the consumer copies its band in rows of 16 floats per
 /// pixel instead of a few floats per channel row. The lanes of a last,
