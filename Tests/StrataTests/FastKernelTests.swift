@@ -94,6 +94,49 @@ import Testing
         }
     }
 
+    /// Winograd's F(2x2, 3x3) on random shapes: channel counts off the 6-row blocks and the 16-column
+    /// tiles (37, 45), padding 0 or 1, maps of one job or many (a tile row of 8 or 56 tiles), a batch, a
+    /// folded scale, and the common epilogues (relu, tanh, a residual) and a general one (prelu); only
+    /// where `applies` says so.
+    @Test func winogradMatchesReference() {
+        var rng = Random(seed: 23)
+        let pool = ThreadPool(threads: 2)
+        for trial in 0..<24 {
+            func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
+            let (c, o, n, pad) = (pick([32, 37, 64]), pick([32, 45, 64]), pick([1, 2]), pick([0, 1]))
+            let (ho, wo) = (pick([2, 6, 16, 30]), pick([16, 32, 112]))
+            let x = Self.random([n, c, ho + 2 - 2 * pad, wo + 2 - 2 * pad], &rng), weight = Self.random([o, c, 3, 3], &rng)
+            // Scaled as an initializer would, so that tanh's inputs are not all far into its saturation.
+            let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(9 * c).squareRoot() }
+            let g = Convolution.Geometry(stride: (1, 1), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
+            #expect(WinogradKernel.applies(input: x.shape, weight: weight.shape, geometry: g))
+            let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[$0 / (c * 9)] })
+            let plain = Convolution.forward(x, weight: scaled, bias: bias, g)
+            let residual = Self.random(plain.shape, &rng), slopes = Self.random([o], &rng).data
+            let (steps, expected): ([FusedEpilogue.Step], Tensor) = switch trial % 4 {
+            case 0: ([.channelShift(bias.data), .function(.relu)], Activation.relu.forward(plain))
+            case 1: ([.channelShift(bias.data), .function(.tanh)], Activation.tanh.forward(plain))
+            case 2: ([.channelShift(bias.data), .residual(0), .function(.relu)], Activation.relu.forward(Elementwise.sum([plain, residual])))
+            default: ([.channelShift(bias.data), .prelu(slopes)],
+                      Tensor(shape: plain.shape, data: plain.data.enumerated().map { i, v in
+                          v >= 0 ? v : v * slopes[(i / (plain.shape[2] * plain.shape[3])) % o]
+                      }))
+            }
+            let kernel = WinogradKernel(input: x.shape, weight: weight, geometry: g, scale: scale, epilogue: FusedEpilogue(steps: steps))
+            #expect(kernel.outputShape == plain.shape)
+            let fast = Self.run(kernel, x, residuals: [residual], shape: kernel.outputShape, pool: pool)
+            #expect(Self.error(fast, expected) < 1e-5, "trial \(trial): \(c) -> \(o), \(x.shape): error \(Self.error(fast, expected))")
+        }
+        let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
+        for (input, weight) in [([1, 16, 32, 32], [32, 16, 3, 3]), ([1, 32, 32, 32], [16, 32, 3, 3]), ([1, 32, 8, 8], [32, 32, 3, 3]),
+                                ([1, 32, 31, 32], [32, 32, 3, 3]), ([1, 32, 32, 32], [32, 32, 5, 5])] {
+            #expect(!WinogradKernel.applies(input: input, weight: weight, geometry: g), "\(input) \(weight)")
+        }
+        var strided = g
+        strided.stride = (2, 2)
+        #expect(!WinogradKernel.applies(input: [1, 32, 32, 32], weight: [32, 32, 3, 3], geometry: strided))
+    }
+
     /// `t` [N, C, H, W] in blocks, the unused lanes of a partial block NaN (they must never be read).
     static func blocked(_ t: Tensor) -> Tensor {
         let (n, c, pixels) = (t.shape[0], t.shape[1], t.shape[2] * t.shape[3])
