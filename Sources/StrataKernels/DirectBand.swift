@@ -267,16 +267,25 @@ struct DirectBand {
     /// and the general copy's bookkeeping, cost more than the copy).
     private func copyRows(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>,
                           into buffer: UnsafeMutablePointer<Float>) {
+        Self.copyRows(y0 + top, count: rows - 1 + reach, left: left, width: width, planeSize: planeSize, channels: channels,
+                      h: h, w: w, plane: plane, into: buffer)
+        clearPastEnd(buffer)
+    }
+
+    /// Input rows `first`..< (`count` of them) of `channels` h x w planes
+    /// (`plane(c)`), each padded into a band row of `width` floats whose
+    /// column 0 is input column `left`; a channel's rows `planeSize` floats
+    /// on from the previous one's. Rows outside the input are zeros.
+    static func copyRows(_ first: Int, count: Int, left: Int, width: Int, planeSize: Int, channels: Int, h: Int, w: Int,
+                         plane: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
         let from = min(width, max(0, -left)), to = max(from, min(width, w - left))
         for c in 0..<channels {
             let source = plane(c) + left
-            for q in 0..<(rows - 1 + reach) {
-                let iy = y0 + top + q
-                Self.fill(buffer + c * planeSize + q * width, from: iy >= 0 && iy < h ? source + iy * w : nil, columns: from..<to,
-                          width: width)
+            for q in 0..<count {
+                let iy = first + q
+                fill(buffer + c * planeSize + q * width, from: iy >= 0 && iy < h ? source + iy * w : nil, columns: from..<to, width: width)
             }
         }
-        clearPastEnd(buffer)
     }
 
     /// `copy` of a blocked input, `block(i)` its block i of 16 channels:

@@ -10,9 +10,8 @@
 /// - Y = Aᵀ M A, the 2x2 outputs, through the fused epilogue to memory.
 /// Work is split into jobs of a few rows of tiles of one image, whose
 /// transformed inputs and products stay in the worker's scratch (L2).
-/// Tested against `Convolution.forward` in FastKernelTests; its error is
-/// within a few ulps of the direct form's, the transforms' coefficients
-/// being 0, ±1 and ±1/2.
+/// Tested against `Convolution.forward` in FastKernelTests (within 1e-5
+/// of the largest output; the transforms' coefficients are 0, ±1 and ±½).
 public final class WinogradKernel: @unchecked Sendable {
     public let inputShape: [Int]
     public let outputShape: [Int]
@@ -21,8 +20,8 @@ public final class WinogradKernel: @unchecked Sendable {
     let epilogue: FusedEpilogue
     /// Tile rows per job, tiles per row, floats of one packed U_ξ.
     let tileRows: Int, tilesPerRow: Int, packedSize: Int
-    /// Floats per band row: two input columns per tile, the 2 the last
-    /// tile reads on, and room for the 16-float loads of the last group.
+    /// Floats per band row: two input columns per tile and the 2 the last
+    /// tile reads on, where the last group's loads end.
     let bandWidth: Int
 
     /// Tiles of one group, transformed together in the lanes of a vector.
@@ -31,9 +30,8 @@ public final class WinogradKernel: @unchecked Sendable {
     /// Whether a convolution of `weight` [O, C, kH, kW] with this geometry
     /// on input [N, C, H, W] runs here: 3x3, stride 1, undilated, one
     /// group, and an output of whole tiles in whole groups (even height,
-    /// width a multiple of 16). Wide and deep enough to pay for the
-    /// transforms: measured on ResNet-20, EDSR and ESPCN (see
-    /// docs/performance.md).
+    /// width a multiple of 16). Deep enough to pay for the transforms:
+    /// measured on ResNet-20, EDSR and ESPCN (see docs/performance.md).
     public static func applies(input: [Int], weight: [Int], geometry g: Convolution.Geometry) -> Bool {
         guard input.count == 4, weight.count == 4, weight[2] == 3, weight[3] == 3, g.stride == (1, 1), g.dilation == (1, 1),
               g.groups == 1, g.padBegin == g.padEnd, g.padBegin.0 <= 1, g.padBegin.1 <= 1
@@ -110,16 +108,8 @@ public final class WinogradKernel: @unchecked Sendable {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3]), (o, ho, wo) = (outputShape[1], outputShape[2], outputShape[3])
         let rows = min(tileRows, ho / 2 - ty0), t = tiles
         let band = scratch, v = band + c * bandRows * bandWidth, m = v + 16 * c * t
-        // The band: input rows 2 ty0 - pad .. as `DirectBand` pads them, input column -pad at band column 0.
-        let columns = min(bandWidth, pad.1)..<min(bandWidth, pad.1 + w)
-        for ic in 0..<c {
-            let plane = x + (b * c + ic) * h * w
-            for q in 0..<(2 * rows + 2) {
-                let iy = 2 * ty0 - pad.0 + q
-                DirectBand.fill(band + (ic * bandRows + q) * bandWidth, from: iy >= 0 && iy < h ? plane + iy * w - pad.1 : nil,
-                                columns: columns, width: bandWidth)
-            }
-        }
+        DirectBand.copyRows(2 * ty0 - pad.0, count: 2 * rows + 2, left: -pad.1, width: bandWidth, planeSize: bandRows * bandWidth,
+                            channels: c, h: h, w: w, plane: { x + (b * c + $0) * h * w }, into: band)
         transformInputs(band, rows: rows, into: v)
         // M_ξ = U_ξ V_ξ, [O x tiles] each; columns past the job's tiles are computed from stale V and never read.
         let blocks = (o + PackedGEMM.rows - 1) / PackedGEMM.rows, none = TileEpilogue()
@@ -137,7 +127,7 @@ public final class WinogradKernel: @unchecked Sendable {
         transformOutputs(m, rows: rows, image: b, firstTileRow: ty0, epilogue: epilogue, output: output, size: (o, ho, wo))
     }
 
-    /// V = Bᵀ d B for every channel and tile, Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: a group's 4x4
+    /// V = Bᵀ d B for every channel and tile, Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: group g's 4x4
     /// inputs are 16-float loads of 4 band rows at columns 16 g and 16 g + 2, split into even and odd columns.
     private func transformInputs(_ band: UnsafeMutablePointer<Float>, rows: Int, into v: UnsafeMutablePointer<Float>) {
         let c = inputShape[1], t = tiles, groups = tilesPerRow / Self.group
