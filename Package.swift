@@ -49,10 +49,10 @@ let package = Package(
             dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR"]
         ),
         .target(name: "StrataOptimize", dependencies: ["StrataIR"]),
-        .target(name: "CPrefetch"),
+        .target(name: "CKernelSupport"),
         .target(
             name: "StrataKernels",
-            dependencies: ["CPrefetch"],
+            dependencies: ["CKernelSupport"],
             swiftSettings: [
                 .unsafeFlags(kernelFlags + ["-O"], .when(configuration: .debug)),
                 .unsafeFlags(kernelFlags, .when(configuration: .release)),

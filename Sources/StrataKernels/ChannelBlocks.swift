@@ -1,3 +1,5 @@
+import CKernelSupport
+
 /// A layout of [N, C, H, W] values between layers on the lanes tile (see
 /// `ChannelBlocking`): [N, C/16 rounded up, H, W, 16], the channels of a
 /// pixel side by side in blocks of 16. The producer
@@ -33,17 +35,39 @@ public enum ChannelBlocks {
     public static func index(_ b: Int, _ c: Int, _ p: Int, channels: Int, pixels: Int) -> Int {
         ((b * blocks(channels) + c / size) * pixels + p) * size + c % size
     }
+
+    /// Copies `pixels` pixels' channels of one block (16 floats each,
+    /// `source` on) into the first `count` channels' rows, `stride` floats
+    /// apart from `target` on, 16 floats to a row (zeros past `pixels`):
+    /// a 16 x 16 transpose, as four 8 x 8 ones.
+    @inline(__always)
+    public static func transpose(_ source: UnsafePointer<Float>, pixels: Int = size, into target: UnsafeMutablePointer<Float>,
+                                 stride: Int, count: Int = size) {
+        for h in 0..<2 {
+            for half in 0..<2 {
+                strata_transpose8(source + 8 * h * size + 8 * half, size, max(0, min(8, pixels - 8 * h)),
+                                  target + 8 * half * stride + 8 * h, stride, max(0, min(8, count - 8 * half)))
+            }
+        }
+    }
 }
 
 /// A kernel that may read or write values in channel blocks: ordinary and
-/// transposed convolutions on the lanes tile.
+/// transposed convolutions.
 public protocol ChannelBlockable: PreparedKernel {
     /// Which of input and output may be blocked.
     var blocks: (input: Bool, output: Bool) { get }
-    /// Whether the channels go in the lanes without blocks too (narrow maps,
-    /// see `DirectBand.lanes`); on wider ones, reading blocks pays only when
-    /// the output is blocked too.
-    var narrow: Bool { get }
+    /// Whether reading blocks pays when the output is not blocked: at
+    /// stride 1, where the plain tile's band is copied out of the blocks,
+    /// or on a narrow map, where the channels go in the lanes anyway (see
+    /// `DirectBand.lanes`). At a stride on a wider map the lanes tile pays
+    /// for its scalar stores.
+    var readsBlocksAlone: Bool { get }
+    /// Whether blocks put it on the lanes tile, which gains from them
+    /// (it copies whole pixels and stores each as one vector): reading
+    /// them whatever it writes, and writing them. Elsewhere (the plain
+    /// tile's band, Winograd's form) blocks only cost a transpose.
+    var lanes: (reading: Bool, writing: Bool) { get }
 }
 
 extension ConvolutionKernel: ChannelBlockable {}

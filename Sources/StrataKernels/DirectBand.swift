@@ -1,4 +1,4 @@
-import CPrefetch
+import CKernelSupport
 
 /// The direct form of a convolution (and of each phase of a transposed
 /// one): a job copies a band of input rows, zero-padded, into its worker's
@@ -68,14 +68,18 @@ struct DirectBand {
     /// where the output goes (lanes only).
     let pixels: [Int], pixelPlaces: [Int]
     /// Whether the input, and the output, hold their channels in blocks
-    /// of 16 (`ChannelBlocks`; then the channels are in lanes, on maps of
-    /// any width: blocked, a tile's rows are stored as vectors, and the
-    /// copy of the band moves whole pixels). A blocked input's band is its
-    /// padded rows, block by block, not split by the stride: the lanes tile
-    /// reads each pixel's value on its own, so neighbouring outputs need
-    /// not read neighbouring inputs.
+    /// of 16 (`ChannelBlocks`). A blocked output puts the channels in
+    /// lanes, on maps of any width: a tile's rows are stored as vectors. So
+    /// does a blocked input at a stride: its band is its padded rows, block
+    /// by block, copied as whole pixels and not split by the stride (the
+    /// lanes tile reads each pixel's value on its own, so neighbouring
+    /// outputs need not read neighbouring inputs). At stride 1, a blocked
+    /// input on the plain tile is copied out of its blocks into the band's
+    /// channel rows, 16 pixels at a time (`ChannelBlocks.transpose`).
     let blocked: (input: Bool, output: Bool)
-    /// Padded input rows and columns of a band of a blocked input.
+    /// Whether the band holds the input's blocks as they are (for the lanes tile).
+    let keepsBlocks: Bool
+    /// Padded input rows and columns of a band that keeps blocks.
     private let paddedRows: Int, paddedWidth: Int
 
     static let skip = Int.min / 4
@@ -133,13 +137,15 @@ struct DirectBand {
         self.runs = runs
         self.m = m
         // Blocks are read and written by the lanes tile alone (a pixel's 16 channels are one of its rows).
-        lanes = Self.lanes(m: m, columns: columns) || blocked != (false, false)
+        let lanes = Self.lanes(m: m, columns: columns) || blocked.output || blocked.input && stride != (1, 1)
+        self.lanes = lanes
         self.blocked = blocked
+        keepsBlocks = blocked.input && lanes
         let (paddedRows, paddedWidth) = ((rows - 1) * sy + reachY, (columns - 1) * sx + reachX)
         (self.paddedRows, self.paddedWidth) = (paddedRows, paddedWidth)
         let stored = lanes ? outputs.indices.filter { outputs[$0] != Self.skip } : []
         pixelPlaces = stored.map { outputs[$0] }
-        if blocked.input {
+        if keepsBlocks {
             let size = ChannelBlocks.size
             pixels = stored.map { j in ((j / width) * sy * paddedWidth + (j % width) * sx) * size }
             taps = tapList.map { t in
@@ -163,7 +169,7 @@ struct DirectBand {
     var bandFloats: Int { planesFloats + width + 64 }
     /// Floats of the band's planes, where the room past its end starts.
     private var planesFloats: Int {
-        blocked.input ? ChannelBlocks.floats(channels: channels, pixels: paddedRows * paddedWidth)
+        keepsBlocks ? ChannelBlocks.floats(channels: channels, pixels: paddedRows * paddedWidth)
             : channels * stride.0 * stride.1 * planeSize
     }
 
@@ -182,9 +188,10 @@ struct DirectBand {
     /// Copies the input rows of the band whose first output row is `y0`
     /// (`rows` of them) from `plane(c)`, an h x w channel, into `buffer`.
     func copy(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
-        if blocked.input { return copyBlocks(y0: y0, rows: rows, h: h, w: w, block: plane, into: buffer) }
+        if keepsBlocks { return copyBlocks(y0: y0, rows: rows, h: h, w: w, block: plane, into: buffer) }
         let (sy, sx) = stride
         if sy == 1 && sx == 1 { return copyRows(y0: y0, rows: rows, h: h, w: w, plane: plane, into: buffer) }
+        precondition(!blocked.input, "a blocked input at a stride is read by the lanes tile")
         if inPhases { return copyInPhases(y0: y0, rows: rows, h: h, w: w, plane: plane, into: buffer) }
         // Per band row a few floats are copied: divisions and calls to memset per row cost more than the copy.
         withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: sx) { spans in
@@ -267,8 +274,13 @@ struct DirectBand {
     /// and the general copy's bookkeeping, cost more than the copy).
     private func copyRows(y0: Int, rows: Int, h: Int, w: Int, plane: (Int) -> UnsafePointer<Float>,
                           into buffer: UnsafeMutablePointer<Float>) {
-        Self.copyRows(y0 + top, count: rows - 1 + reach, left: left, width: width, planeSize: planeSize, channels: channels,
-                      h: h, w: w, plane: plane, into: buffer)
+        if blocked.input {
+            Self.copyRows(y0 + top, count: rows - 1 + reach, left: left, width: width, planeSize: planeSize, channels: channels,
+                          h: h, w: w, blocks: plane, into: buffer)
+        } else {
+            Self.copyRows(y0 + top, count: rows - 1 + reach, left: left, width: width, planeSize: planeSize, channels: channels,
+                          h: h, w: w, plane: plane, into: buffer)
+        }
         clearPastEnd(buffer)
     }
 
@@ -284,6 +296,45 @@ struct DirectBand {
             for q in 0..<count {
                 let iy = first + q
                 fill(buffer + c * planeSize + q * width, from: iy >= 0 && iy < h ? source + iy * w : nil, columns: from..<to, width: width)
+            }
+        }
+    }
+
+    /// `copyRows` of a blocked input, `blocks(i)` its block i of 16
+    /// channels: each block's rows are transposed into its channels' band
+    /// rows 16 pixels at a time (a row's last 16 overlap the others). A
+    /// row of fewer pixels is transposed as 16 all the same, the rest
+    /// zeros, where they fall on the next row (copied after it) or on the
+    /// plane's room past its rows; float by float if they do not fit.
+    static func copyRows(_ first: Int, count: Int, left: Int, width: Int, planeSize: Int, channels: Int, h: Int, w: Int,
+                         blocks: (Int) -> UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
+        let size = ChannelBlocks.size
+        let from = min(width, max(0, -left)), to = max(from, min(width, w - left))
+        let spills = (count - 1) * width + from + size <= planeSize
+        for i in 0..<ChannelBlocks.blocks(channels) {
+            let lanes = min(size, channels - i * size), source = blocks(i) + left * size
+            for q in 0..<count {
+                let iy = first + q, row = buffer + i * size * planeSize + q * width
+                guard iy >= 0 && iy < h else {
+                    for c in 0..<lanes { (row + c * planeSize).update(repeating: 0, count: width) }
+                    continue
+                }
+                for c in 0..<lanes { pad(row + c * planeSize, from: from, to: to, width: width) }
+                let pixels = source + iy * w * size
+                guard to - from >= size else {
+                    if spills {
+                        ChannelBlocks.transpose(pixels + from * size, pixels: to - from, into: row + from, stride: planeSize, count: lanes)
+                    } else {
+                        for c in 0..<lanes { for x in from..<to { row[c * planeSize + x] = pixels[x * size + c] } }
+                    }
+                    continue
+                }
+                var x = from
+                while x < to {
+                    x = min(x, to - size)
+                    ChannelBlocks.transpose(pixels + x * size, into: row + x, stride: planeSize, count: lanes)
+                    x += size
+                }
             }
         }
     }

@@ -14,16 +14,14 @@ public final class ConvolutionKernel: @unchecked Sendable {
     let epilogue: FusedEpilogue
     let shuffle: Int
     let band: DirectBand
-    /// Which of input and output may hold their channels in blocks of 16:
-    /// both with one group and at least 16 output channels (a tile's
-    /// lanes), the output only when nothing moves it (a shuffle). A
-    /// residual must then be blocked as the output is: it is read where
-    /// the output is stored.
+    /// Which of input and output may hold their channels in blocks of 16,
+    /// with one group: the output with at least 16 output channels (a
+    /// tile's lanes) when nothing moves it (a shuffle), the input then or
+    /// at stride 1 (see `DirectBand.blocked`). A residual must be blocked
+    /// as the output is: it is read where the output is stored.
     public let blocks: (input: Bool, output: Bool)
-    /// Whether the channels go in the lanes without blocks too (a narrow
-    /// map, see `DirectBand.lanes`). On wider maps lanes pay for their
-    /// scalar stores unless the output is blocked.
-    public let narrow: Bool
+    public let readsBlocksAlone: Bool
+    public let lanes: (reading: Bool, writing: Bool)
 
     /// weight: [O, C/groups, kH, kW]; `scale` multiplies output channel o's weights.
     /// `bandRows` fixes the output rows per band (see `ConvolutionChain`).
@@ -49,9 +47,10 @@ public final class ConvolutionKernel: @unchecked Sendable {
                 for kx in 0..<kw { taps.append(DirectBand.Tap(channel: ic, dy: ky * g.dilation.0, dx: kx * g.dilation.1)) }
             }
         }
-        narrow = DirectBand.lanes(m: og, columns: wo)
+        readsBlocksAlone = g.stride == (1, 1) || DirectBand.lanes(m: og, columns: wo)
         let blockable = ChannelBlocks.fit(outputChannels: og, groups: g.groups)
-        blocks = (blockable, blockable && shuffle == 1)
+        blocks = (blockable || g.groups == 1 && g.stride == (1, 1), blockable && shuffle == 1)
+        lanes = (blockable && (g.stride != (1, 1) || DirectBand.lanes(m: og, columns: wo)), blocks.output)
         precondition((!blocked.input || blocks.input) && (!blocked.output || blocks.output), "no channel blocks here")
         let size = blocked.output ? ChannelBlocks.size : 1
         let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,

@@ -28,10 +28,12 @@ public final class TransposedKernel: @unchecked Sendable {
     let epilogue: FusedEpilogue
     /// Whether every phase reads one band, copied once per job.
     let shared: Bool
-    /// As `ConvolutionKernel.blocks` and `narrow`: a phase's pixels, every
-    /// other column of the output, are each a vector in blocks.
+    /// As `ConvolutionKernel.blocks`: a phase's pixels, every other column
+    /// of the output, are each a vector in blocks. Phases are of stride 1:
+    /// with one group, they read blocks (`readsBlocksAlone`).
     public let blocks: (input: Bool, output: Bool)
-    public let narrow: Bool
+    public var readsBlocksAlone: Bool { true }
+    public let lanes: (reading: Bool, writing: Bool)
     /// (phases, batch, group, first phase row) of each job.
     let jobs: [(Range<Int>, Int, Int, Int)]
 
@@ -72,8 +74,8 @@ public final class TransposedKernel: @unchecked Sendable {
         // band: its origin and extent cover every phase's taps, and a job copies it once for all phases.
         shared = Set(shapes.map { [$0.ys.count, $0.xs.count] }).count == 1
         let blockable = ChannelBlocks.fit(outputChannels: og, groups: groups)
-        blocks = (blockable, blockable)
-        narrow = shapes.allSatisfy { DirectBand.lanes(m: og, columns: $0.xs.count) }
+        blocks = (groups == 1, blockable)
+        lanes = (blockable && shapes.allSatisfy { DirectBand.lanes(m: og, columns: $0.xs.count) }, blockable)
         precondition((!blocked.input || blocks.input) && (!blocked.output || blocks.output), "no channel blocks here")
         let size = blocked.output ? ChannelBlocks.size : 1
         let origin = (shapes.flatMap(\.cy).min() ?? 0, shapes.flatMap(\.cx).min() ?? 0)

@@ -23,6 +23,10 @@ public final class WinogradKernel: @unchecked Sendable {
     /// Floats per band row: two input columns per tile and the 2 the last
     /// tile reads on, where the last group's loads end.
     let bandWidth: Int
+    /// Which of input and output hold their channels in blocks
+    /// (`ChannelBlocks`): the band is copied out of them, and 16 output
+    /// channels of 16 pixels are transposed into them before the epilogue.
+    let blocked: (input: Bool, output: Bool)
 
     /// Tiles of one group, transformed together in the lanes of a vector.
     static let group = 8
@@ -41,7 +45,8 @@ public final class WinogradKernel: @unchecked Sendable {
     }
 
     /// weight: [O, C, 3, 3]; `scale` multiplies output channel o's weights (a folded batch norm).
-    public init(input: [Int], weight: Tensor, geometry g: Convolution.Geometry, scale: [Float]? = nil, epilogue: FusedEpilogue) {
+    public init(input: [Int], weight: Tensor, geometry g: Convolution.Geometry, scale: [Float]? = nil, epilogue: FusedEpilogue,
+                blocked: (input: Bool, output: Bool) = (false, false)) {
         precondition(Self.applies(input: input, weight: weight.shape, geometry: g), "not a Winograd convolution")
         let (n, c, h, w) = (input[0], input[1], input[2], input[3]), o = weight.shape[0]
         pad = g.padBegin
@@ -49,6 +54,8 @@ public final class WinogradKernel: @unchecked Sendable {
         inputShape = input
         outputShape = [n, o, ho, wo]
         self.epilogue = epilogue
+        precondition(!blocked.output || o % ChannelBlocks.size == 0, "no channel blocks here")
+        self.blocked = blocked
         tilesPerRow = wo / 2
         // About 8192 / (C + O) tiles per job keep its V and M (16 (C + O) floats per tile) within 512 KB; an
         // image splits into at least four jobs, as into four bands on the direct form, so that a batch of one
@@ -87,12 +94,14 @@ public final class WinogradKernel: @unchecked Sendable {
     /// Floats of scratch each worker needs: the band, then V, then M.
     public var scratchFloats: Int { inputShape[1] * bandRows * bandWidth + 16 * (inputShape[1] + outputShape[1]) * tiles }
 
-    public var form: String { "winograd F(2x2, 3x3)" }
+    public var form: String {
+        "winograd F(2x2, 3x3)" + (blocked.input ? ", from blocks of 16" : "") + (blocked.output ? ", to blocks of 16" : "")
+    }
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
         let jobsPerImage = (outputShape[2] / 2 + tileRows - 1) / tileRows
-        let tile = epilogue.tile(residuals: residuals)
+        let tile = epilogue.tile(residuals: residuals, alongColumns: blocked.output)
         pool.reserveScratch(scratchFloats)
         packed.withUnsafeBufferPointer { u in
             pool.parallelFor(inputShape[0] * jobsPerImage) { job, worker in
@@ -108,8 +117,14 @@ public final class WinogradKernel: @unchecked Sendable {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3]), (o, ho, wo) = (outputShape[1], outputShape[2], outputShape[3])
         let rows = min(tileRows, ho / 2 - ty0), t = tiles
         let band = scratch, v = band + c * bandRows * bandWidth, m = v + 16 * c * t
-        DirectBand.copyRows(2 * ty0 - pad.0, count: 2 * rows + 2, left: -pad.1, width: bandWidth, planeSize: bandRows * bandWidth,
-                            channels: c, h: h, w: w, plane: { x + (b * c + $0) * h * w }, into: band)
+        if blocked.input {
+            let blocks = ChannelBlocks.blocks(c), size = ChannelBlocks.size
+            DirectBand.copyRows(2 * ty0 - pad.0, count: 2 * rows + 2, left: -pad.1, width: bandWidth, planeSize: bandRows * bandWidth,
+                                channels: c, h: h, w: w, blocks: { x + (b * blocks + $0) * h * w * size }, into: band)
+        } else {
+            DirectBand.copyRows(2 * ty0 - pad.0, count: 2 * rows + 2, left: -pad.1, width: bandWidth, planeSize: bandRows * bandWidth,
+                                channels: c, h: h, w: w, plane: { x + (b * c + $0) * h * w }, into: band)
+        }
         transformInputs(band, rows: rows, into: v)
         // M_ξ = U_ξ V_ξ, [O x tiles] each; columns past the job's tiles are computed from stale V and never read.
         let blocks = (o + PackedGEMM.rows - 1) / PackedGEMM.rows, none = TileEpilogue()
@@ -155,21 +170,24 @@ public final class WinogradKernel: @unchecked Sendable {
         }
     }
 
-    /// Y = Aᵀ M A, Aᵀ = [1 1 1 0; 0 1 -1 -1], for 8 tiles and 6 output channels at a time: two output rows
-    /// of 16 values per channel, through the epilogue to memory by `storeRows` (which keeps the common
-    /// epilogues in registers; applied step by step here, tanh's min and max were left as calls, a third of
-    /// ESPCN's time). A residual is read where the output is stored.
+    /// Y = Aᵀ M A, Aᵀ = [1 1 1 0; 0 1 -1 -1], for 8 tiles and 6 output channels at a time (16 when blocked):
+    /// two output rows of 16 values per channel, through the epilogue to memory by `storeRows` (which keeps the
+    /// common epilogues in registers; applied step by step here, tanh's min and max were left as calls, a
+    /// third of ESPCN's time). A residual is read where the output is stored.
     private func transformOutputs(_ m: UnsafeMutablePointer<Float>, rows: Int, image b: Int, firstTileRow ty0: Int,
                                   epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>, size: (Int, Int, Int)) {
         let (o, ho, wo) = size, t = tiles, groups = tilesPerRow / Self.group, step = 4 * o * t
+        let chunk = blocked.output ? ChannelBlocks.size : PackedGEMM.rows
         typealias V8 = SIMD8<Float>
-        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 2 * PackedGEMM.rows) { buffer in
-            let upper = buffer.baseAddress!, lower = upper + PackedGEMM.rows
+        Self.pixelOffsets.withUnsafeBufferPointer { offsets in
+        let offsets = offsets.baseAddress!
+        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: 3 * chunk) { buffer in
+            let upper = buffer.baseAddress!, lower = upper + chunk, pixels = lower + chunk
             for r in 0..<rows {
                 for g in 0..<groups {
                     let column = r * tilesPerRow + Self.group * g
-                    for oc0 in stride(from: 0, to: o, by: PackedGEMM.rows) {
-                        let count = min(PackedGEMM.rows, o - oc0)
+                    for oc0 in stride(from: 0, to: o, by: chunk) {
+                        let count = min(chunk, o - oc0)
                         for i in 0..<count {
                             let at = UnsafeRawPointer(m + (oc0 + i) * t + column)
                             @inline(__always) func get(_ xi: Int) -> V8 { at.loadUnaligned(fromByteOffset: xi * step, as: V8.self) }
@@ -184,17 +202,41 @@ public final class WinogradKernel: @unchecked Sendable {
                             lower[i].evenHalf = s1.0 - s2.0 - s3.0
                             lower[i].oddHalf = s1.1 - s2.1 - s3.1
                         }
-                        // Output channel c's rows lie a plane apart: channel 0's place, a plane per row of C.
-                        let first = (b * o * ho + 2 * (ty0 + r)) * wo + 2 * Self.group * g
-                        epilogue.storeRows(upper, count: count, row: oc0, column: 0,
-                                           PackedGEMM.Target(output: output, origin: first, rowStride: ho * wo))
-                        epilogue.storeRows(lower, count: count, row: oc0, column: 0,
-                                           PackedGEMM.Target(output: output, origin: first + wo, rowStride: ho * wo))
+                        let y = 2 * (ty0 + r), x = 2 * Self.group * g
+                        guard blocked.output else {
+                            // Output channel c's rows lie a plane apart: channel 0's place, a plane per row of C.
+                            let first = (b * o * ho + y) * wo + x
+                            epilogue.storeRows(upper, count: count, row: oc0, column: 0,
+                                               PackedGEMM.Target(output: output, origin: first, rowStride: ho * wo))
+                            epilogue.storeRows(lower, count: count, row: oc0, column: 0,
+                                               PackedGEMM.Target(output: output, origin: first + wo, rowStride: ho * wo))
+                            continue
+                        }
+                        // Each pixel's 16 channels side by side; the epilogue's per-channel values from column oc0 on
+                        // (pixel offsets keep the common epilogues in registers, see `storeRows`).
+                        for half in 0..<2 {
+                            ChannelBlocks.transpose(UnsafeRawPointer(half == 0 ? upper : lower).assumingMemoryBound(to: Float.self),
+                                                    into: UnsafeMutableRawPointer(pixels).assumingMemoryBound(to: Float.self),
+                                                    stride: ChannelBlocks.size)
+                            let first = ChannelBlocks.index(b, oc0, (y + half) * wo + x, channels: o, pixels: ho * wo) - oc0
+                            epilogue.storeRows(pixels, count: ChannelBlocks.size, row: 0, column: oc0,
+                                               PackedGEMM.Target(output: output, origin: first, rowStride: ChannelBlocks.size,
+                                                                 rowOffsets: epilogue.common == nil ? nil : offsets))
+                        }
                     }
                 }
             }
         }
+        }
     }
+
+    /// Where 16 pixels side by side in blocks lie from the first.
+    private static let pixelOffsets = (0..<ChannelBlocks.size).map { $0 * ChannelBlocks.size }
 }
 
-extension WinogradKernel: PreparedKernel {}
+extension WinogradKernel: ChannelBlockable {
+    /// Blocked output channels fill whole blocks.
+    public var blocks: (input: Bool, output: Bool) { (true, outputShape[1] % ChannelBlocks.size == 0) }
+    public var readsBlocksAlone: Bool { true }
+    public var lanes: (reading: Bool, writing: Bool) { (false, false) }
+}

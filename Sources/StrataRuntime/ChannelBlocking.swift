@@ -7,17 +7,21 @@ import StrataKernels
 /// values in blocks, so that each convolution copies its band as whole
 /// pixels and stores each pixel's 16 channels as one vector.
 ///
-/// A value is blocked when a convolution (or a transposed one) that can
-/// write blocks writes it (see `ChannelBlockable`; a transposed one of a
-/// 1x1 input, a linear layer, when its channels fill whole blocks), it is
-/// not a network output, its writer's residuals are blocked, the blocks
-/// gain something (a reader takes them, or they carry on a blocked
-/// residual stream), and every reader either reads a copy out of the
-/// blocks (`UnblockedInput`: any fast kernel reading it as its input
-/// alone) or takes the layout:
+/// A value is blocked when a convolution (ordinary, transposed or
+/// Winograd's) that can write blocks writes it (see `ChannelBlockable`; a
+/// transposed one of a 1x1 input, a linear layer, when its channels fill
+/// whole blocks), it is not a network output, its writer's residuals are
+/// blocked, the blocks gain something (they carry on a blocked residual
+/// stream, a reader is on the lanes tile or is a pool or linear layer, or
+/// the writer is on the lanes tile and a reader takes them; blocks cost
+/// Winograd's form and the plain tile a transpose and gain them nothing),
+/// and every reader either reads a copy out of the blocks
+/// (`UnblockedInput`: any fast kernel reading it as its input alone) or
+/// takes the layout:
 /// - a convolution that can read blocks, reading it as its input, and
-///   either on a narrow map or writing blocks itself (on a wider map a
-///   lanes tile with scalar stores is slower than the plain one);
+///   either at stride 1 (the plain tile, Winograd's form), on a narrow map
+///   or writing blocks itself (at a stride on a wider map a lanes tile
+///   with scalar stores is slower than the plain one);
 /// - a convolution reading it as a residual, writing blocks itself (the
 ///   residual is read where the output is stored; so a blocked output's
 ///   residuals are blocked too);
@@ -82,7 +86,7 @@ enum ChannelBlocking {
             if let conv = convolution(r) {
                 let writes = blocked.contains(node.output.index)
                 let asInput = node.inputs[0].index == v, asResidual = fast(r)!.residuals.contains { $0.index == v }
-                return (!asInput || conv.blocks.input && (conv.narrow || writes)) && (!asResidual || writes)
+                return (!asInput || conv.blocks.input && (conv.readsBlocksAlone || writes)) && (!asResidual || writes)
             }
             return node.inputs == [ValueID(v)] && (globalPool(r) || linear(r) || flattensForLinears(r))
         }
@@ -91,13 +95,22 @@ enum ChannelBlocking {
             guard let (_, residuals) = fast(r) else { return false }
             return graph.nodes[r].inputs == [ValueID(v)] && !residuals.contains(ValueID(v))
         }
+        /// Whether node r, reading blocked value v as it is, gains from the blocks: on the lanes tile, a global
+        /// pool, a linear layer.
+        func gains(_ r: Int, _ v: Int) -> Bool {
+            guard native(r, v) else { return false }
+            guard let conv = convolution(r) else { return true }
+            return conv.lanes.reading || conv.lanes.writing && blocked.contains(graph.nodes[r].output.index)
+        }
         /// Whether blocked value v, written by node w, keeps its blocks: its residuals are blocked, every reader
-        /// reads it as it is or unblocked, and blocks gain something (a reader takes them, or they carry on a
-        /// blocked residual stream).
+        /// reads it as it is or unblocked, and blocks gain something: they carry on a blocked residual stream, a
+        /// reader is on the lanes tile, or the writer is and a reader takes them (copying the value out of its
+        /// blocks for readers alone costs more than the writer's vector stores gain).
         func keeps(_ v: Int, writtenBy w: Int) -> Bool {
             guard let residuals = fast(w)?.residuals, residuals.allSatisfy({ blocked.contains($0.index) }) else { return false }
             return readers[v].allSatisfy { native($0, v) || unblocks($0, v) }
-                && (!residuals.isEmpty || readers[v].contains { native($0, v) })
+                && (!residuals.isEmpty || readers[v].contains { gains($0, v) }
+                    || convolution(w)?.lanes.writing ?? true && readers[v].contains { native($0, v) })
         }
         while let v = blocked.first(where: { !keeps($0, writtenBy: writer[$0]!) }) { blocked.remove(v) }
         var unblocking = Set<Int>()

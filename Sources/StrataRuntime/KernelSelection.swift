@@ -171,9 +171,9 @@ struct KernelSelector {
                     + (blocked.input ? ", from blocks of 16" : "")
                 break
             }
-            if twoD, bandRows == nil, blocked == (false, false), t.shuffle == 1,
-               WinogradKernel.applies(input: input, weight: weight.shape, geometry: g) {
-                let winograd = WinogradKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue())
+            if twoD, bandRows == nil, t.shuffle == 1, WinogradKernel.applies(input: input, weight: weight.shape, geometry: g) {
+                let winograd = WinogradKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(),
+                                              blocked: blocked)
                 kernel = winograd
                 summary = "gemm conv 3x3 \(winograd.form)"
                 break

@@ -122,10 +122,15 @@ import Testing
                           v >= 0 ? v : v * slopes[(i / (plain.shape[2] * plain.shape[3])) % o]
                       }))
             }
-            let kernel = WinogradKernel(input: x.shape, weight: weight, geometry: g, scale: scale, epilogue: FusedEpilogue(steps: steps))
+            // Inputs, and outputs of whole blocks, in channel blocks or not; a residual in the output's layout.
+            let layout = (pick([0, 1]) == 1, o % ChannelBlocks.size == 0 && pick([0, 1]) == 1)
+            let kernel = WinogradKernel(input: x.shape, weight: weight, geometry: g, scale: scale, epilogue: FusedEpilogue(steps: steps),
+                                        blocked: layout)
             #expect(kernel.outputShape == plain.shape)
-            let fast = Self.run(kernel, x, residuals: [residual], shape: kernel.outputShape, pool: pool)
-            #expect(Self.error(fast, expected) < 1e-5, "trial \(trial): \(c) -> \(o), \(x.shape): error \(Self.error(fast, expected))")
+            let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
+                               shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
+            let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
+            #expect(Self.error(fast, expected) < 1e-5, "trial \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
         }
         let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
         for (input, weight) in [([1, 16, 32, 32], [32, 16, 3, 3]), ([1, 32, 32, 32], [16, 32, 3, 3]), ([1, 32, 8, 8], [32, 32, 3, 3]),
@@ -135,6 +140,18 @@ import Testing
         var strided = g
         strided.stride = (2, 2)
         #expect(!WinogradKernel.applies(input: [1, 32, 32, 32], weight: [32, 32, 3, 3], geometry: strided))
+    }
+
+    /// Blocked `data` as plain [N, C, H, W] `shape`.
+    static func unblocked(_ data: Tensor, _ shape: [Int]) -> Tensor {
+        let (n, c, pixels) = (shape[0], shape[1], shape[2] * shape[3])
+        var out = [Float](repeating: 0, count: shape.reduce(1, *))
+        for b in 0..<n {
+            for ch in 0..<c {
+                for p in 0..<pixels { out[(b * c + ch) * pixels + p] = data.data[ChannelBlocks.index(b, ch, p, channels: c, pixels: pixels)] }
+            }
+        }
+        return Tensor(shape: shape, data: out)
     }
 
     /// `t` [N, C, H, W] in blocks, the unused lanes of a partial block NaN (they must never be read).
@@ -158,16 +175,7 @@ import Testing
     @Test func blockedChannelsMatchReference() {
         var rng = Random(seed: 29)
         let pool = ThreadPool(threads: 2)
-        func unblocked(_ data: Tensor, _ shape: [Int]) -> Tensor {
-            let (n, c, pixels) = (shape[0], shape[1], shape[2] * shape[3])
-            var out = [Float](repeating: 0, count: shape.reduce(1, *))
-            for b in 0..<n {
-                for ch in 0..<c {
-                    for p in 0..<pixels { out[(b * c + ch) * pixels + p] = data.data[ChannelBlocks.index(b, ch, p, channels: c, pixels: pixels)] }
-                }
-            }
-            return Tensor(shape: shape, data: out)
-        }
+        func unblocked(_ data: Tensor, _ shape: [Int]) -> Tensor { Self.unblocked(data, shape) }
         for (c, o, k, size, stride, pad, n) in [(32, 64, 4, 14, 2, 1, 2), (20, 37, 3, 8, 1, 1, 1), (37, 16, 3, 9, 2, 0, 3),
                                                 (16, 20, 1, 7, 1, 0, 2), (64, 32, 3, 4, 1, 1, 1), (48, 16, 5, 13, 1, 2, 1),
                                                 (16, 32, 3, 16, 1, 1, 2), (20, 37, 3, 23, 1, 1, 1), (32, 16, 1, 33, 2, 0, 1)] {
@@ -206,19 +214,84 @@ import Testing
                 #expect(kernel.form.hasSuffix(layout.1 ? "to blocks of 16" : "from blocks of 16"), "\(kernel.form)")
             }
         }
-        // Rows wider than a tile, too few output channels for a tile's lanes, two groups, a shuffle.
+        // Rows wider than a tile, too few output channels for a tile's lanes (read from blocks by the plain tile at
+        // stride 1, not at all at 2), two groups, a shuffle.
         let plain = FusedEpilogue(), same = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
         let grouped = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 2)
+        var halving = same
+        halving.stride = (2, 2)
         for (kernel, allowed, narrow) in [
             (ConvolutionKernel(input: [1, 16, 20, 20], weight: Self.random([16, 16, 3, 3], &rng), geometry: same, epilogue: plain), (true, true), false),
-            (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([8, 16, 3, 3], &rng), geometry: same, epilogue: plain), (false, false), false),
-            (ConvolutionKernel(input: [1, 32, 8, 8], weight: Self.random([32, 16, 3, 3], &rng), geometry: grouped, epilogue: plain), (false, false), true),
+            (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([8, 16, 3, 3], &rng), geometry: same, epilogue: plain), (true, false), false),
+            (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([8, 16, 3, 3], &rng), geometry: halving, epilogue: plain),
+             (false, false), false),
+            (ConvolutionKernel(input: [1, 32, 8, 8], weight: Self.random([32, 16, 3, 3], &rng), geometry: grouped, epilogue: plain), (false, false), false),
             (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([64, 16, 3, 3], &rng), geometry: same, epilogue: plain, shuffle: 2),
              (true, false), true),
             (ConvolutionKernel(input: [1, 16, 8, 8], weight: Self.random([16, 16, 3, 3], &rng), geometry: same, epilogue: plain), (true, true), true)
         ] {
-            #expect(kernel.blocks == allowed && kernel.narrow == narrow,
-                    "\(kernel.inputShape) -> \(kernel.outputShape): \(kernel.blocks), narrow \(kernel.narrow)")
+            #expect(kernel.blocks == allowed && kernel.lanes.reading == narrow,
+                    "\(kernel.inputShape) -> \(kernel.outputShape): \(kernel.blocks), lanes \(kernel.lanes)")
+        }
+    }
+
+    /// Blocked inputs of stride-1 layers that do not write blocks, read by
+    /// the plain tile from a band copied out of the blocks: rows of 16
+    /// pixels or more (transposed 16 at a time, the last 16 overlapping),
+    /// narrower ones (transposed whole, the rest spilling onto the next
+    /// row), partial blocks (37 and 20 channels), a single output channel,
+    /// 24 output channels on a wide map, a batch, bands of many rows and of
+    /// few, padding; transposed layers' phases of 7x7 and 16x16.
+    @Test func plainTileReadsBlocks() {
+        var rng = Random(seed: 31)
+        let pool = ThreadPool(threads: 2)
+        for (c, o, k, h, w, pad) in [(37, 3, 3, 14, 14, 1), (20, 9, 5, 9, 40, 2), (16, 1, 3, 12, 12, 1), (32, 24, 3, 20, 20, 1),
+                                     (48, 2, 3, 5, 17, 0), (16, 8, 1, 31, 33, 0)] {
+            // Scaled as an initializer would, so that tanh's inputs are not all far into its saturation.
+            let x = Self.random([2, c, h, w], &rng), bias = Self.random([o], &rng)
+            let weight = Tensor(shape: [o, c, k, k], data: Self.random([o, c, k, k], &rng).data.map { $0 / Float(c * k * k).squareRoot() })
+            let g = Convolution.Geometry(stride: (1, 1), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
+            let expected = Activation.tanh.forward(Convolution.forward(x, weight: weight, bias: bias, g))
+            let kernel = ConvolutionKernel(input: x.shape, weight: weight, geometry: g,
+                                           epilogue: FusedEpilogue(steps: [.channelShift(bias.data), .function(.tanh)]), blocked: (true, false))
+            let fast = Self.run(kernel, Self.blocked(x), shape: kernel.outputShape, pool: pool)
+            #expect(Self.error(fast, expected) < 1e-5, "\(c) -> \(o), \(h)x\(w): \(Self.error(fast, expected))")
+            #expect(kernel.form.hasSuffix("from blocks of 16") && !kernel.form.contains("lanes"), "\(kernel.form)")
+        }
+        for (c, o, size) in [(32, 1, 14), (64, 3, 16), (20, 5, 7)] {
+            let x = Self.random([2, c, size, size], &rng), weight = Self.random([c, o, 4, 4], &rng), bias = Self.random([o], &rng)
+            let expected = Activation.sigmoid.forward(Convolution.transposed(x, weight: weight, bias: bias, stride: (2, 2), padding: (1, 1),
+                                                                             outputPadding: (0, 0), dilation: (1, 1), groups: 1))
+            let kernel = TransposedKernel(input: x.shape, weight: weight, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
+                                          dilation: (1, 1), groups: 1,
+                                          epilogue: FusedEpilogue(steps: [.channelShift(bias.data), .function(.sigmoid)]), blocked: (true, false))
+            let fast = Self.run(kernel, Self.blocked(x), shape: kernel.outputShape, pool: pool)
+            #expect(Self.error(fast, expected) < 1e-5, "transposed \(c) -> \(o), \(size)x\(size): \(Self.error(fast, expected))")
+        }
+    }
+
+    /// `ChannelBlocks.transpose`: 16 pixels' channels into channel rows, and
+    /// fewer (zeros past them) into fewer rows (nothing stored past them).
+    @Test func channelBlockTranspose() {
+        var rng = Random(seed: 37)
+        for (pixels, count) in [(16, 16), (11, 16), (16, 5), (3, 9), (8, 8), (9, 1)] {
+            let source = Self.random([16 * 16], &rng).data, stride = 21
+            var target = [Float](repeating: .nan, count: 16 * stride)
+            source.withUnsafeBufferPointer { s in
+                target.withUnsafeMutableBufferPointer { t in
+                    ChannelBlocks.transpose(s.baseAddress!, pixels: pixels, into: t.baseAddress!, stride: stride, count: count)
+                }
+            }
+            for c in 0..<16 {
+                for p in 0..<stride {
+                    let value = target[c * stride + p]
+                    if c >= count || p >= 16 {
+                        #expect(value.isNaN, "\(pixels) pixels, \(count) rows: (\(c), \(p)) written")
+                    } else {
+                        #expect(value == (p < pixels ? source[p * 16 + c] : 0), "\(pixels) pixels, \(count) rows: (\(c), \(p))")
+                    }
+                }
+            }
         }
     }
 

@@ -166,13 +166,13 @@ import Testing
 
     /// Channel blocks between convolutions with 16 output channels or
     /// more: through residuals and into a global pool (a residual
-    /// network's whole body, on maps of any width), or into a narrow layer
-    /// that does not write blocks; not for 20 channels flattened for a
-    /// linear layer (a partial block), a residual the output of whose
-    /// reader is not blocked, a network's output, nor a wide layer that
-    /// reads blocks but may not write them (8 output channels), nor for a
-    /// linear layer on a 4-D value (its last axis). A convolution of its
-    /// whole input is a linear layer, and reads them.
+    /// network's whole body, on maps of any width), into a narrow layer
+    /// that does not write blocks, or into a wide stride-1 layer that may
+    /// not write them (8 output channels: its plain tile reads them); not
+    /// for 20 channels flattened for a linear layer (a partial block), a
+    /// residual the output of whose reader is not blocked, a network's
+    /// output, nor for a linear layer on a 4-D value (its last axis). A
+    /// convolution of its whole input is a linear layer, and reads them.
     @Test func channelBlocksOnlyWhereEveryReaderTakesThem() throws {
         let body = try Self.plan(Self.header + """
             layers:
@@ -221,7 +221,8 @@ import Testing
             outputs:
               y: [N, 8, 16, 16]
             """)
-        #expect(wide.steps.allSatisfy { !$0.summary.contains("blocks") }, "\(wide.steps.map(\.summary))")
+        #expect(wide.steps.map(\.summary) == ["gemm conv 3x3 direct channels in lanes, to blocks of 16 [shift/channel]",
+                                               "gemm conv 3x3 direct, from blocks of 16 [shift/channel]"], "\(wide.steps.map(\.summary))")
         let chain = try Self.plan(Self.header + """
             layers:
               - conv2d: {out: 32, kernel: 3, stride: 2, padding: 1}
@@ -287,39 +288,50 @@ import Testing
     }
 
     /// A residual stream in channel blocks that ends at a layer that cannot
-    /// read them on a wide map (EDSR's upsampling convolution, its pixel
-    /// shuffle scattering its stores): the stream stays blocked, that layer
-    /// reads its input unblocked first, and the result is the reference's.
-    /// Without the residual stream the blocks would gain nothing: none.
+    /// read them (a max pool): the stream stays blocked, the pool reads its
+    /// input unblocked first (maps of 20 x 18 pixels, transposed 16 at a
+    /// time, the last 16 overlapping; of 3 x 3, float by float), and the
+    /// result is the reference's. A stride-1 convolution that may not write
+    /// blocks (EDSR's upsampling convolution, its pixel shuffle scattering
+    /// its stores) reads them on the plain tile instead. Without the
+    /// residual stream, the stream's last output has no reader that takes
+    /// its blocks, and is not blocked.
     @Test func blockedStreamEndsThroughAnUnblockedInput() throws {
-        func spec(residual: Bool) -> String {
-            "strata: 1\nname: t\ndims:\n  N: {}\ninputs:\n  x: [N, 3, 20, 20]\nlayers:\n"
+        func spec(residual: Bool, height: Int, width: Int, shuffle: Bool) -> String {
+            "strata: 1\nname: t\ndims:\n  N: {}\ninputs:\n  x: [N, 3, \(height), \(width)]\nlayers:\n"
                 + "  - conv2d: {out: 16, kernel: 3, padding: 1}\n    name: head\n  - conv2d: {out: 16, kernel: 3, padding: 1}\n  - relu\n"
                 + "  - conv2d: {out: 16, kernel: 3, padding: 1}\n    name: body\n"
                 + (residual ? "  - add:\n    from: [head, body]\n" : "")
-                + "  - conv2d: {out: 64, kernel: 3, padding: 1}\n  - pixel_shuffle: 2\noutputs:\n  y: [N, 16, 40, 40]\n"
+                + (shuffle ? "  - conv2d: {out: 64, kernel: 3, padding: 1}\n  - pixel_shuffle: 2\noutputs:\n  y: [N, 16, \(2 * height), \(2 * width)]\n"
+                    : "  - max_pool2d: 2\noutputs:\n  y: [N, 16, \(height / 2), \(width / 2)]\n")
         }
-        let (model, _) = try OptimizerTests.graph(spec(residual: true))
-        let concrete = try #require(model.specialized(["N": 2]).networks.first)
-        let parameters = Initializers.initialize(concrete, seed: 0)
-        var rng = Random(seed: 5)
-        let x = Value.float(Tensor(shape: [2, 3, 20, 20], data: rng.normal(count: 2 * 3 * 20 * 20)))
-        let expected = try #require(try Executor(graph: concrete, parameters: parameters).run(["x": x], seed: 0)["y"]).tensor
-        for threads in [1, 2] {
-            let plan = try ExecutionPlan(graph: try Optimizer.optimize(concrete).graph, parameters: parameters, threads: threads)
-            #expect(plan.steps.map { $0.summary.hasPrefix("unblock, then ") } == [false, false, false, true], "\(plan.steps.map(\.summary))")
-            #expect(plan.steps.map { $0.summary.contains("to blocks") } == [true, true, true, false], "\(plan.steps.map(\.summary))")
-            let y = try #require(try plan.run(["x": x], seed: 0)["y"]).tensor
-            #expect(y.shape == expected.shape && zip(y.data, expected.data).allSatisfy { abs($0 - $1) < 1e-4 })
+        for (height, width, shuffle) in [(20, 18, false), (3, 3, false), (20, 18, true)] {
+            let (model, _) = try OptimizerTests.graph(spec(residual: true, height: height, width: width, shuffle: shuffle))
+            let concrete = try #require(model.specialized(["N": 2]).networks.first)
+            let parameters = Initializers.initialize(concrete, seed: 0)
+            var rng = Random(seed: 5)
+            let x = Value.float(Tensor(shape: [2, 3, height, width], data: rng.normal(count: 2 * 3 * height * width)))
+            let expected = try #require(try Executor(graph: concrete, parameters: parameters).run(["x": x], seed: 0)["y"]).tensor
+            for threads in [1, 2] {
+                let plan = try ExecutionPlan(graph: try Optimizer.optimize(concrete).graph, parameters: parameters, threads: threads)
+                let summaries = plan.steps.map(\.summary)
+                #expect(summaries.map { $0.hasPrefix("unblock, then ") } == [false, false, false, !shuffle], "\(summaries)")
+                #expect(summaries.map { $0.contains("to blocks") } == [true, true, true, false], "\(summaries)")
+                #expect(summaries[3].contains("from blocks") == shuffle, "\(summaries)")
+                let y = try #require(try plan.run(["x": x], seed: 0)["y"]).tensor
+                #expect(y.shape == expected.shape && zip(y.data, expected.data).allSatisfy { abs($0 - $1) < 1e-4 }, "\(height)x\(width)")
+            }
         }
-        let plain = try PlanTests.plan(spec(residual: false))
-        #expect(plain.steps.allSatisfy { !$0.summary.contains("blocks") && !$0.summary.contains("unblock") }, "\(plain.steps.map(\.summary))")
+        let plain = try PlanTests.plan(spec(residual: false, height: 20, width: 18, shuffle: false))
+        #expect(plain.steps.map { $0.summary.contains("to blocks") } == [true, true, false, false], "\(plain.steps.map(\.summary))")
+        #expect(plain.steps.allSatisfy { !$0.summary.contains("unblock") }, "\(plain.steps.map(\.summary))")
     }
 
     /// A generator's first layers: the transposed convolution of a 1x1
     /// input, a linear layer, places its outputs in channel blocks for the
-    /// next transposed layer (32 channels, whole blocks; not 24), and the
-    /// result is the reference's.
+    /// next transposed layer (32 channels, whole blocks; not 24), which
+    /// writes blocks for the last (of one channel, reading them on the
+    /// plain tile), and the result is the reference's.
     @Test func linearTransposedLayerWritesBlocks() throws {
         func spec(_ channels: Int) -> String {
             "strata: 1\nname: t\ndims:\n  N: {}\ninputs:\n  z: [N, 8, 1, 1]\nlayers:\n"
@@ -340,7 +352,7 @@ import Testing
             let z = Value.float(Tensor(shape: [5, 8, 1, 1], data: rng.normal(count: 40)))
             let expected = try #require(try Executor(graph: concrete, parameters: parameters).run(["z": z], seed: 0)["y"]).tensor
             let plan = try ExecutionPlan(graph: try Optimizer.optimize(concrete).graph, parameters: parameters, threads: 2)
-            #expect(plan.steps.map { $0.summary.contains("to blocks") } == [blocks, false, false], "\(plan.steps.map(\.summary))")
+            #expect(plan.steps.map { $0.summary.contains("to blocks") } == [blocks, true, false], "\(plan.steps.map(\.summary))")
             #expect(plan.steps[0].summary.hasPrefix("gemm conv_transpose 4x4 of a 1x1 input"), "\(plan.steps[0].summary)")
             let y = try #require(try plan.run(["z": z], seed: 0)["y"]).tensor
             let scale = expected.data.map { abs($0) }.max() ?? 1
