@@ -39,13 +39,15 @@ public enum ChannelBlocks {
     /// Copies `pixels` pixels' channels of one block (16 floats each,
     /// `source` on) into the first `count` channels' rows, `stride` floats
     /// apart from `target` on, 16 floats to a row (zeros past `pixels`):
-    /// a 16 x 16 transpose, as four 8 x 8 ones.
+    /// a 16 x 16 transpose, as four 8 x 8 ones. With `sourceStride` the
+    /// other way: rows of 16 pixels of `pixels` channels, a plane apart,
+    /// into `count` pixels of a block.
     @inline(__always)
-    public static func transpose(_ source: UnsafePointer<Float>, pixels: Int = size, into target: UnsafeMutablePointer<Float>,
-                                 stride: Int, count: Int = size) {
+    public static func transpose(_ source: UnsafePointer<Float>, pixels: Int = size, sourceStride: Int = size,
+                                 into target: UnsafeMutablePointer<Float>, stride: Int, count: Int = size) {
         for h in 0..<2 {
             for half in 0..<2 {
-                strata_transpose8(source + 8 * h * size + 8 * half, size, max(0, min(8, pixels - 8 * h)),
+                strata_transpose8(source + 8 * h * sourceStride + 8 * half, sourceStride, max(0, min(8, pixels - 8 * h)),
                                   target + 8 * half * stride + 8 * h, stride, max(0, min(8, count - 8 * half)))
             }
         }

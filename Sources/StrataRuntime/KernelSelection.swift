@@ -207,6 +207,11 @@ struct KernelSelector {
                 kernel = LinearKernel(rows: x[0], weight: weight, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: steps))
                 summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
                     + (blocked.output ? ", to blocks of 16" : "")
+            } else if TransposedWinogradKernel.applies(input: x, weight: w.shape, stride: g.stride, padding: g.padding,
+                                                       outputPadding: g.outputPadding, dilation: g.dilation, groups: g.groups) {
+                let winograd = TransposedWinogradKernel(input: x, weight: w, scale: t.scale, epilogue: epilogue(), blocked: blocked)
+                kernel = winograd
+                summary = "gemm conv_transpose 4x4 \(winograd.form)"
             } else {
                 let phases = TransposedKernel(input: x, weight: w, stride: g.stride, padding: g.padding, outputPadding: g.outputPadding,
                                               dilation: g.dilation, groups: g.groups, scale: t.scale, epilogue: epilogue(), blocked: blocked)

@@ -142,6 +142,51 @@ import Testing
         #expect(!WinogradKernel.applies(input: [1, 32, 32, 32], weight: [32, 32, 3, 3], geometry: strided))
     }
 
+    /// `TransposedWinogradKernel` against the reference: odd and even maps
+    /// (tiles past a 7x7 map's edge), partial blocks in and out, tiles
+    /// numbered across images, every epilogue form, any layout.
+    @Test func transposedWinogradMatchesReference() {
+        var rng = Random(seed: 29)
+        let pool = ThreadPool(threads: 2)
+        for trial in 0..<24 {
+            func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
+            let (c, o, h, w) = (pick([32, 40, 64]), pick([16, 20, 32]), pick([1, 4, 7]), pick([2, 7, 16]))
+            // At least the 16 tiles per phase it takes, sometimes across several images.
+            let n = max(pick([1, 3]), (16 + (h + 1) / 2 * ((w + 1) / 2) - 1) / ((h + 1) / 2 * ((w + 1) / 2)))
+            let x = Self.random([n, c, h, w], &rng), weight = Self.random([c, o, 4, 4], &rng)
+            let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(4 * c).squareRoot() }
+            #expect(TransposedWinogradKernel.applies(input: x.shape, weight: weight.shape, stride: (2, 2), padding: (1, 1),
+                                                     outputPadding: (0, 0), dilation: (1, 1), groups: 1))
+            let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[($0 / 16) % o] })
+            let plain = Convolution.transposed(x, weight: scaled, bias: bias, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
+                                               dilation: (1, 1), groups: 1)
+            let residual = Self.random(plain.shape, &rng), slopes = Self.random([o], &rng).data
+            let (steps, expected): ([FusedEpilogue.Step], Tensor) = switch trial % 4 {
+            case 0: ([.channelShift(bias.data), .function(.relu)], Activation.relu.forward(plain))
+            case 1: ([.channelShift(bias.data), .function(.tanh)], Activation.tanh.forward(plain))
+            case 2: ([.channelShift(bias.data), .residual(0), .function(.relu)], Activation.relu.forward(Elementwise.sum([plain, residual])))
+            default: ([.channelShift(bias.data), .prelu(slopes)],
+                      Tensor(shape: plain.shape, data: plain.data.enumerated().map { i, v in
+                          v >= 0 ? v : v * slopes[(i / (plain.shape[2] * plain.shape[3])) % o]
+                      }))
+            }
+            let layout = (pick([0, 1]) == 1, pick([0, 1]) == 1)
+            let kernel = TransposedWinogradKernel(input: x.shape, weight: weight, scale: scale, epilogue: FusedEpilogue(steps: steps),
+                                                  blocked: layout)
+            #expect(kernel.outputShape == plain.shape)
+            let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
+                               shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
+            let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
+            #expect(Self.error(fast, expected) < 1e-5, "trial \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
+        }
+        for (input, weight, stride, padding) in [([1, 16, 8, 8], [16, 32, 4, 4], (2, 2), (1, 1)), ([1, 32, 8, 8], [32, 8, 4, 4], (2, 2), (1, 1)),
+                                                 ([1, 32, 8, 8], [32, 32, 3, 3], (2, 2), (1, 1)), ([1, 32, 8, 8], [32, 32, 4, 4], (2, 2), (0, 0)),
+                                                 ([1, 32, 8, 8], [32, 32, 4, 4], (1, 1), (1, 1)), ([3, 32, 4, 4], [32, 32, 4, 4], (2, 2), (1, 1))] {
+            #expect(!TransposedWinogradKernel.applies(input: input, weight: weight, stride: stride, padding: padding, outputPadding: (0, 0),
+                                                      dilation: (1, 1), groups: 1), "\(input) \(weight)")
+        }
+    }
+
     /// Blocked `data` as plain [N, C, H, W] `shape`.
     static func unblocked(_ data: Tensor, _ shape: [Int]) -> Tensor {
         let (n, c, pixels) = (shape[0], shape[1], shape[2] * shape[3])
