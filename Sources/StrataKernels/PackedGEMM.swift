@@ -256,31 +256,33 @@ public enum PackedGEMM {
             (c00, c01, c10, c11, c20, c21) = (load(0), load(1), load(2), load(3), load(4), load(5))
             (c30, c31, c40, c41, c50, c51) = (load(6), load(7), load(8), load(9), load(10), load(11))
         }
-        /// Depth kk; rows 4 and 5 only when `tall`, a constant in each of the two loops below.
-        @inline(__always) func accumulate(_ kk: Int, tall: Bool) {
+        /// Depth kk; rows 4 and 5 only when `tall`, columns 8 to 15 only when `wide`, constants in each of the loops below.
+        @inline(__always) func accumulate(_ kk: Int, tall: Bool, wide: Bool) {
             let b = columnsAt(kk), x = rowsAt(kk)
             let lo = b.loadUnaligned(as: SIMD8<Float>.self)
-            let hi = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            let hi = wide ? b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : SIMD8<Float>()
             var s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.0, as: Float.self))
-            c00.addProduct(s, lo); c01.addProduct(s, hi)
+            c00.addProduct(s, lo); if wide { c01.addProduct(s, hi) }
             s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.1, as: Float.self))
-            c10.addProduct(s, lo); c11.addProduct(s, hi)
+            c10.addProduct(s, lo); if wide { c11.addProduct(s, hi) }
             s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.2, as: Float.self))
-            c20.addProduct(s, lo); c21.addProduct(s, hi)
+            c20.addProduct(s, lo); if wide { c21.addProduct(s, hi) }
             s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.3, as: Float.self))
-            c30.addProduct(s, lo); c31.addProduct(s, hi)
+            c30.addProduct(s, lo); if wide { c31.addProduct(s, hi) }
             guard tall else { return }
             s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.4, as: Float.self))
-            c40.addProduct(s, lo); c41.addProduct(s, hi)
+            c40.addProduct(s, lo); if wide { c41.addProduct(s, hi) }
             s = SIMD8<Float>(repeating: x.loadUnaligned(fromByteOffset: spread.5, as: Float.self))
-            c50.addProduct(s, lo); c51.addProduct(s, hi)
+            c50.addProduct(s, lo); if wide { c51.addProduct(s, hi) }
         }
         // A block of up to four rows (the last of 16 or 64 output channels: 6 + 6 + 4; see `rowsOf`) computes four, not six:
-        // eight sums still keep both FMA pipes busy.
-        if height > 4 {
-            for kk in depth { accumulate(kk, tall: true) }
-        } else {
-            for kk in depth { accumulate(kk, tall: false) }
+        // eight sums still keep both FMA pipes busy. Eight columns or fewer (a linear layer's last 4 of 20 outputs)
+        // compute eight: half the multiplies, as many loads of A.
+        switch (height > 4, width > 8) {
+        case (true, true): for kk in depth { accumulate(kk, tall: true, wide: true) }
+        case (false, true): for kk in depth { accumulate(kk, tall: false, wide: true) }
+        case (true, false): for kk in depth { accumulate(kk, tall: true, wide: false) }
+        case (false, false): for kk in depth { accumulate(kk, tall: false, wide: false) }
         }
         if let carry, depth.upperBound < k {
             let sums = UnsafeMutableRawPointer(carry)
