@@ -88,9 +88,11 @@ public final class ExecutionPlan: @unchecked Sendable {
             choices.append((try chain ?? selector.choose(node), chain == nil ? nil : next))
         }
         let (blocked, unblocking) = ChannelBlocking.layout(graph: graph, choices: choices)
-        for (i, node) in graph.nodes.enumerated() where blocked.contains(node.inputs[0].index) || blocked.contains(node.output.index) {
-            let input = blocked.contains(node.inputs[0].index) && !unblocking.contains(i)
-            var choice = try selector.choose(node, blocked: (input, blocked.contains(node.output.index)))
+        for (i, node) in graph.nodes.enumerated() {
+            let input = blocked.contains(node.inputs[0].index) && !unblocking.contains(i), output = blocked.contains(node.output.index)
+            // Chosen again with its blocks, or without the blocks it was chosen for.
+            guard blocked.contains(node.inputs[0].index) || output || Self.gainsFromBlocks(choices[i]) else { continue }
+            var choice = try selector.choose(node, blocked: (input, output), settled: true)
             if unblocking.contains(i), case .fast(let kernel, let residuals, let summary) = choice {
                 choice = .fast(UnblockedInput(kernel, input: shape(node.inputs[0])), residuals: residuals,
                                summary: "unblock, then " + summary)
@@ -158,6 +160,12 @@ public final class ExecutionPlan: @unchecked Sendable {
 
     deinit {
         arena.deallocate()
+    }
+
+    /// Whether a choice is a kernel that has a faster twin for values out of blocks (Winograd's lanes form).
+    private static func gainsFromBlocks(_ choice: (choice: KernelChoice, chained: Node?)?) -> Bool {
+        guard case (.fast(let kernel, _, _), nil)? = choice else { return false }
+        return kernel is LanesWinogradKernel
     }
 
     /// The arena, on 2 MB pages where the system gives them: kernels touch

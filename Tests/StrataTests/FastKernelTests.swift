@@ -113,15 +113,7 @@ import Testing
             let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[$0 / (c * 9)] })
             let plain = Convolution.forward(x, weight: scaled, bias: bias, g)
             let residual = Self.random(plain.shape, &rng), slopes = Self.random([o], &rng).data
-            let (steps, expected): ([FusedEpilogue.Step], Tensor) = switch trial % 4 {
-            case 0: ([.channelShift(bias.data), .function(.relu)], Activation.relu.forward(plain))
-            case 1: ([.channelShift(bias.data), .function(.tanh)], Activation.tanh.forward(plain))
-            case 2: ([.channelShift(bias.data), .residual(0), .function(.relu)], Activation.relu.forward(Elementwise.sum([plain, residual])))
-            default: ([.channelShift(bias.data), .prelu(slopes)],
-                      Tensor(shape: plain.shape, data: plain.data.enumerated().map { i, v in
-                          v >= 0 ? v : v * slopes[(i / (plain.shape[2] * plain.shape[3])) % o]
-                      }))
-            }
+            let (steps, expected) = Self.epilogue(trial % 4, plain, bias: bias.data, residual: residual, slopes: slopes)
             // Inputs, and outputs of whole blocks, in channel blocks or not; a residual in the output's layout.
             let layout = (pick([0, 1]) == 1, o % ChannelBlocks.size == 0 && pick([0, 1]) == 1)
             let kernel = WinogradKernel(input: x.shape, weight: weight, geometry: g, scale: scale, epilogue: FusedEpilogue(steps: steps),
@@ -142,7 +134,60 @@ import Testing
         #expect(!WinogradKernel.applies(input: [1, 32, 32, 32], weight: [32, 32, 3, 3], geometry: strided))
     }
 
-    /// `TransposedWinogradKernel` against the reference: odd and even maps
+    /// Epilogue form `form` (shift and relu, shift and tanh, shift, residual
+    /// and relu, shift and prelu) of a [N, C, H, W] `plain` output, and
+    /// what it gives.
+    static func epilogue(_ form: Int, _ plain: Tensor, bias: [Float], residual: Tensor, slopes: [Float]) -> ([FusedEpilogue.Step], Tensor) {
+        switch form {
+        case 0: ([.channelShift(bias), .function(.relu)], Activation.relu.forward(plain))
+        case 1: ([.channelShift(bias), .function(.tanh)], Activation.tanh.forward(plain))
+        case 2: ([.channelShift(bias), .residual(0), .function(.relu)], Activation.relu.forward(Elementwise.sum([plain, residual])))
+        default: ([.channelShift(bias), .prelu(slopes)],
+                  Tensor(shape: plain.shape, data: plain.data.enumerated().map { i, v in
+                      v >= 0 ? v : v * slopes[(i / (plain.shape[2] * plain.shape[3])) % plain.shape[1]]
+                  }))
+        }
+    }
+
+    /// `LanesWinogradKernel` on 3x3 convolutions against the reference: odd
+    /// and even maps with and without padding, partial blocks in and out,
+    /// tiles across images, every epilogue form, any layout.
+    @Test func lanesWinogradMatchesReference() {
+        var rng = Random(seed: 31)
+        let pool = ThreadPool(threads: 2)
+        for trial in 0..<24 {
+            func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
+            let (c, o, pad) = (pick([32, 40, 64]), pick([16, 20, 64]), pick([0, 1]))
+            let (ho, wo) = (pick([1, 7, 8, 14]), pick([3, 8, 13]))
+            let tiles = (ho + 1) / 2 * ((wo + 1) / 2), n = max(pick([1, 2]), (16 + tiles - 1) / tiles)
+            let x = Self.random([n, c, ho + 2 - 2 * pad, wo + 2 - 2 * pad], &rng), weight = Self.random([o, c, 3, 3], &rng)
+            let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(9 * c).squareRoot() }
+            let g = Convolution.Geometry(stride: (1, 1), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
+            #expect(LanesWinogradKernel.applies(input: x.shape, weight: weight.shape, geometry: g))
+            let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[$0 / (c * 9)] })
+            let plain = Convolution.forward(x, weight: scaled, bias: bias, g)
+            let residual = Self.random(plain.shape, &rng), slopes = Self.random([o], &rng).data
+            let (steps, expected) = Self.epilogue(trial % 4, plain, bias: bias.data, residual: residual, slopes: slopes)
+            let layout = (pick([0, 1]) == 1, pick([0, 1]) == 1)
+            let kernel = LanesWinogradKernel(convolution: x.shape, weight: weight, padding: (pad, pad), scale: scale,
+                                             epilogue: FusedEpilogue(steps: steps), blocked: layout)
+            #expect(kernel.outputShape == plain.shape)
+            let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
+                               shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
+            let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
+            #expect(Self.error(fast, expected) < 1e-5, "trial \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
+        }
+        let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
+        for (input, weight) in [([2, 16, 8, 8], [32, 16, 3, 3]), ([2, 32, 8, 8], [8, 32, 3, 3]), ([1, 32, 6, 6], [32, 32, 3, 3]),
+                                ([2, 32, 8, 8], [32, 32, 5, 5])] {
+            #expect(!LanesWinogradKernel.applies(input: input, weight: weight, geometry: g), "\(input) \(weight)")
+        }
+        var strided = g
+        strided.stride = (2, 2)
+        #expect(!LanesWinogradKernel.applies(input: [4, 32, 8, 8], weight: [32, 32, 3, 3], geometry: strided))
+    }
+
+    /// `LanesWinogradKernel` on transposed convolutions against the reference: odd and even maps
     /// (tiles past a 7x7 map's edge), partial blocks in and out, tiles
     /// numbered across images, every epilogue form, any layout.
     @Test func transposedWinogradMatchesReference() {
@@ -155,23 +200,15 @@ import Testing
             let n = max(pick([1, 3]), (16 + (h + 1) / 2 * ((w + 1) / 2) - 1) / ((h + 1) / 2 * ((w + 1) / 2)))
             let x = Self.random([n, c, h, w], &rng), weight = Self.random([c, o, 4, 4], &rng)
             let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(4 * c).squareRoot() }
-            #expect(TransposedWinogradKernel.applies(input: x.shape, weight: weight.shape, stride: (2, 2), padding: (1, 1),
+            #expect(LanesWinogradKernel.transposedApplies(input: x.shape, weight: weight.shape, stride: (2, 2), padding: (1, 1),
                                                      outputPadding: (0, 0), dilation: (1, 1), groups: 1))
             let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[($0 / 16) % o] })
             let plain = Convolution.transposed(x, weight: scaled, bias: bias, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
                                                dilation: (1, 1), groups: 1)
             let residual = Self.random(plain.shape, &rng), slopes = Self.random([o], &rng).data
-            let (steps, expected): ([FusedEpilogue.Step], Tensor) = switch trial % 4 {
-            case 0: ([.channelShift(bias.data), .function(.relu)], Activation.relu.forward(plain))
-            case 1: ([.channelShift(bias.data), .function(.tanh)], Activation.tanh.forward(plain))
-            case 2: ([.channelShift(bias.data), .residual(0), .function(.relu)], Activation.relu.forward(Elementwise.sum([plain, residual])))
-            default: ([.channelShift(bias.data), .prelu(slopes)],
-                      Tensor(shape: plain.shape, data: plain.data.enumerated().map { i, v in
-                          v >= 0 ? v : v * slopes[(i / (plain.shape[2] * plain.shape[3])) % o]
-                      }))
-            }
+            let (steps, expected) = Self.epilogue(trial % 4, plain, bias: bias.data, residual: residual, slopes: slopes)
             let layout = (pick([0, 1]) == 1, pick([0, 1]) == 1)
-            let kernel = TransposedWinogradKernel(input: x.shape, weight: weight, scale: scale, epilogue: FusedEpilogue(steps: steps),
+            let kernel = LanesWinogradKernel(transposed: x.shape, weight: weight, scale: scale, epilogue: FusedEpilogue(steps: steps),
                                                   blocked: layout)
             #expect(kernel.outputShape == plain.shape)
             let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
@@ -182,7 +219,7 @@ import Testing
         for (input, weight, stride, padding) in [([1, 16, 8, 8], [16, 32, 4, 4], (2, 2), (1, 1)), ([1, 32, 8, 8], [32, 8, 4, 4], (2, 2), (1, 1)),
                                                  ([1, 32, 8, 8], [32, 32, 3, 3], (2, 2), (1, 1)), ([1, 32, 8, 8], [32, 32, 4, 4], (2, 2), (0, 0)),
                                                  ([1, 32, 8, 8], [32, 32, 4, 4], (1, 1), (1, 1)), ([3, 32, 4, 4], [32, 32, 4, 4], (2, 2), (1, 1))] {
-            #expect(!TransposedWinogradKernel.applies(input: input, weight: weight, stride: stride, padding: padding, outputPadding: (0, 0),
+            #expect(!LanesWinogradKernel.transposedApplies(input: input, weight: weight, stride: stride, padding: padding, outputPadding: (0, 0),
                                                       dilation: (1, 1), groups: 1), "\(input) \(weight)")
         }
     }

@@ -249,6 +249,35 @@ import Testing
         #expect(residual.steps.allSatisfy { !$0.summary.contains("blocks") }, "\(residual.steps.map(\.summary))")
     }
 
+    /// Winograd's lanes form where its values are blocked, its row form
+    /// where they stay plain (between instance norms): the lanes form is
+    /// chosen first, for the blocks it would gain, and gives way when the
+    /// layout leaves it none.
+    @Test func winogradFormFollowsTheLayout() throws {
+        let blocked = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 32, kernel: 3, padding: 1}
+              - relu
+              - conv2d: {out: 32, kernel: 3, padding: 1}
+              - relu
+              - conv2d: {out: 32, kernel: 3, padding: 1}
+            outputs:
+              y: [N, 32, 16, 16]
+            """)
+        #expect(blocked.steps[1].summary == "gemm conv 3x3 winograd F(2x2, 3x3) channels in lanes, from blocks of 16, to blocks of 16 [shift/channel, relu]",
+                "\(blocked.steps.map(\.summary))")
+        let plain = try Self.plan(Self.header + """
+            layers:
+              - conv2d: {out: 32, kernel: 3, padding: 1}
+              - instance_norm
+              - conv2d: {out: 32, kernel: 3, padding: 1}
+              - instance_norm
+            outputs:
+              y: [N, 32, 16, 16]
+            """)
+        #expect(plain.steps[2].summary == "gemm conv 3x3 winograd F(2x2, 3x3) [shift/channel]", "\(plain.steps.map(\.summary))")
+    }
+
     @Test func residualAddFusesIntoTheSecondConvInPlace() throws {
         let plan = try Self.plan(Self.header + """
             layers:

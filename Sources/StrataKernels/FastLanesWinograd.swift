@@ -1,0 +1,370 @@
+/// Winograd's minimal filtering F(2x2, r x r) on tiles numbered across
+/// the batch, with the output channels in the GEMM's lanes: for 3x3
+/// convolutions of stride 1 on maps the row form (`WinogradKernel`) does
+/// not take (ResNet-20's 8x8 stage: its groups of 8 tiles along a row),
+/// and for transposed convolutions of kernel 4, stride 2 and padding 1 (a
+/// DCGAN generator's and a VAE decoder's upsampling layers), phase by
+/// phase. Each of a transposed layer's four output phases
+/// (`TransposedKernel`) is an ordinary 2x2 convolution of the input: phase
+/// (qy, qx) pixel (i, j) is output (2i + qy, 2j + qx) and reads inputs
+/// (i - 1 + qy + a, j - 1 + qx + b) through weights (3 - qy - 2a, 3 - qx - 2b),
+/// a and b in 0...1. A 2x2 block of a phase's pixels (a tile) is computed
+/// from the α x α inputs under it (α = r + 1) in α² multiplies per input
+/// and output channel: 16 instead of 36 for a 3x3 kernel, 9 instead of 16
+/// for a 2x2 one.
+/// - U = G g Gᵀ, each phase's weights transformed in Double and packed
+///   once at plan time in blocks of 16 output channels;
+/// - V = Bᵀ d B, 16 input channels of a tile at a time from the input in
+///   channel blocks (a plain input is first copied into blocks);
+/// - M_ξ = V_ξ U_ξ for the α² positions ξ on the packed GEMM's tile with
+///   the output channels in its lanes (6 tiles x 16 channels), as a
+///   linear layer;
+/// - Y = Aᵀ M A, 16 output channels of a pixel at a time through the
+///   epilogue, stored as one vector in blocks (or 16 values a plane apart).
+/// Numbered across the batch, small maps (a VAE's 7x7) still fill the
+/// GEMM's rows; a job takes a run of tiles. Tested against the reference
+/// in FastKernelTests (within 1e-5 of the largest output; the transforms'
+/// coefficients are 0, ±1 and ±½).
+public final class LanesWinogradKernel: @unchecked Sendable {
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    let epilogue: FusedEpilogue
+    /// Which of input and output hold their channels in blocks (`ChannelBlocks`).
+    let blocked: (input: Bool, output: Bool)
+    /// Inputs per side of a tile's window: 3 for a 2x2 kernel, 4 for a 3x3 one.
+    let alpha: Int
+    /// A phase: where tile (0, 0)'s window starts in the input, and the
+    /// output row and column its pixel (0, 0) is.
+    struct Phase {
+        var window: (Int, Int), output: (Int, Int)
+    }
+    let phases: [Phase]
+    /// Output pixels from one phase pixel to the next (2 between a transposed layer's).
+    let step: Int
+    /// Pixels of each phase, rows and columns.
+    let phaseSize: (Int, Int)
+    /// Uᵀ_ξ of each phase, [C x O] in blocks of 16 output channels; floats of one.
+    let packed: [Float]
+    let packedSize: Int
+    /// Tiles of a phase per image along each axis.
+    let tileRows: Int, tilesPerRow: Int
+    /// Most tiles per job (α² (C + O) floats of V and M each).
+    let jobTiles: Int
+    /// Input and output channels rounded up to whole blocks: a tile's row of V, of M.
+    let channels: (input: Int, output: Int)
+    /// A plain input copied into blocks.
+    private let blockedCopy: UnsafeMutablePointer<Float>?
+
+    /// Whether a convolution of `weight` [O, C, kH, kW] on input [N, C, H,
+    /// W] runs here: 3x3, stride 1, undilated, one group, padding of at
+    /// most 1 on each side, channels enough for the GEMM, and 16 tiles or
+    /// more (see `transposedApplies`).
+    public static func applies(input: [Int], weight: [Int], geometry g: Convolution.Geometry) -> Bool {
+        guard input.count == 4, weight.count == 4, weight[2] == 3, weight[3] == 3, g.stride == (1, 1), g.dilation == (1, 1),
+              g.groups == 1, g.padBegin == g.padEnd, g.padBegin.0 <= 1, g.padBegin.1 <= 1
+        else { return false }
+        let ho = input[2] + 2 * g.padBegin.0 - 2, wo = input[3] + 2 * g.padBegin.1 - 2
+        return ho > 0 && wo > 0 && weight[1] >= 32 && weight[0] >= 16 && input[0] * ((ho + 1) / 2) * ((wo + 1) / 2) >= 16
+    }
+
+    /// Whether a transposed convolution of `weight` [C, O, kH, kW] on input
+    /// [N, C, H, W] runs here: kernel 4, stride 2, padding 1, no output
+    /// padding, dilation or groups, channels enough for the GEMM, and 16
+    /// tiles or more per phase across the batch: U, 9/4 of the weights,
+    /// is read once per job, and with fewer tiles that costs more than the
+    /// multiplies saved (DCGAN's 512 -> 256 layer on a 4x4 map at batch 1:
+    /// 1.07 ms on the direct form, 1.37 here).
+    public static func transposedApplies(input: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int), outputPadding: (Int, Int),
+                                         dilation: (Int, Int), groups: Int) -> Bool {
+        input.count == 4 && weight.count == 4 && weight[2] == 4 && weight[3] == 4 && stride == (2, 2) && padding == (1, 1)
+            && outputPadding == (0, 0) && dilation == (1, 1) && groups == 1 && weight[0] >= 32 && weight[1] >= 16
+            && input[0] * ((input[2] + 1) / 2) * ((input[3] + 1) / 2) >= 16
+    }
+
+    /// A convolution: weight [O, C, 3, 3], `padding` on each side; `scale`
+    /// multiplies output channel o's weights (a folded batch norm).
+    public convenience init(convolution input: [Int], weight: Tensor, padding: (Int, Int), scale: [Float]? = nil,
+                            epilogue: FusedEpilogue, blocked: (input: Bool, output: Bool) = (false, false)) {
+        let (c, o) = (weight.shape[1], weight.shape[0]), size = (input[2] + 2 * padding.0 - 2, input[3] + 2 * padding.1 - 2)
+        self.init(input: input, output: [input[0], o, size.0, size.1], alpha: 4,
+                  phases: [Phase(window: (-padding.0, -padding.1), output: (0, 0))], step: 1, phaseSize: size,
+                  weights: { _, oc, ic, a, b in Double(weight.data[((oc * c + ic) * 3 + a) * 3 + b]) },
+                  scale: scale, epilogue: epilogue, blocked: blocked)
+    }
+
+    /// A transposed convolution: weight [C, O, 4, 4]; `scale` as for a convolution.
+    public convenience init(transposed input: [Int], weight: Tensor, scale: [Float]? = nil, epilogue: FusedEpilogue,
+                            blocked: (input: Bool, output: Bool) = (false, false)) {
+        let (h, w, o) = (input[2], input[3], weight.shape[1])
+        let phases = (0..<4).map { Phase(window: (-1 + $0 / 2, -1 + $0 % 2), output: ($0 / 2, $0 % 2)) }
+        self.init(input: input, output: [input[0], o, 2 * h, 2 * w], alpha: 3, phases: phases, step: 2, phaseSize: (h, w),
+                  weights: { phase, oc, ic, a, b in
+                      Double(weight.data[((ic * o + oc) * 4 + 3 - phase / 2 - 2 * a) * 4 + 3 - phase % 2 - 2 * b])
+                  },
+                  scale: scale, epilogue: epilogue, blocked: blocked)
+    }
+
+    /// `weights(phase, o, c, a, b)`: tap (a, b) of the r x r kernel (r = α - 1) from input channel c to output channel o.
+    private init(input: [Int], output: [Int], alpha: Int, phases: [Phase], step: Int, phaseSize: (Int, Int),
+                 weights: (Int, Int, Int, Int, Int) -> Double, scale: [Float]?, epilogue: FusedEpilogue,
+                 blocked: (input: Bool, output: Bool)) {
+        let (n, c, o) = (input[0], input[1], output[1])
+        inputShape = input
+        outputShape = output
+        (self.alpha, self.phases, self.step, self.phaseSize) = (alpha, phases, step, phaseSize)
+        self.epilogue = epilogue
+        self.blocked = blocked
+        let size = ChannelBlocks.size, positions = alpha * alpha
+        channels = (ChannelBlocks.blocks(c) * size, ChannelBlocks.blocks(o) * size)
+        (tileRows, tilesPerRow) = ((phaseSize.0 + 1) / 2, (phaseSize.1 + 1) / 2)
+        // Weights of a phase beyond about 512 KB (α² C O floats) come from L3 for each job: then jobs are as large
+        // as 4 MB of V and M allow (DCGAN's 512 -> 256 layer 20 -> 14 ms at batch 32); otherwise about 128 KB keep
+        // more of them in L2 (its 128 -> 64 layer 15.5 -> 14.7 ms).
+        let budget = positions * c * o > 131_072 ? 1 << 20 : 32_768
+        jobTiles = max(1, budget / (positions * (channels.input + channels.output)) / PackedGEMM.rows) * PackedGEMM.rows
+        let count = n * channels.input * input[2] * input[3]
+        blockedCopy = blocked.input ? nil : .allocate(capacity: count)
+        blockedCopy?.initialize(repeating: 0, count: count)
+        // Uᵀ_ξ[c, o] = Σ G[ξy][a] g[a][b] G[ξx][b] (scaled), in Double.
+        let gMatrix: [[Double]] = alpha == 3 ? [[1, 0], [1, 1], [0, 1]] : [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        let r = alpha - 1
+        var parts: [[Float]] = []
+        for phase in phases.indices {
+            for xi in 0..<positions {
+                var u = [Float](repeating: 0, count: o * c)
+                for oc in 0..<o {
+                    let s = Double(scale?[oc] ?? 1)
+                    for ic in 0..<c {
+                        var sum = 0.0
+                        for a in 0..<r {
+                            for b in 0..<r { sum += gMatrix[xi / alpha][a] * weights(phase, oc, ic, a, b) * gMatrix[xi % alpha][b] }
+                        }
+                        u[oc * c + ic] = Float(sum * s)
+                    }
+                }
+                parts.append(u.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: o, k: c, rows: PackedGEMM.columns) })
+            }
+        }
+        packedSize = parts[0].count
+        packed = parts.flatMap { $0 }
+    }
+
+    deinit { blockedCopy?.deallocate() }
+
+    /// Floats of scratch each worker needs: V, then M.
+    public var scratchFloats: Int { alpha * alpha * (channels.input + channels.output) * jobTiles }
+
+    public var form: String {
+        (alpha == 3 ? "winograd F(2x2, 2x2) per phase" : "winograd F(2x2, 3x3) channels in lanes")
+            + (blocked.input ? ", from blocks of 16" : "") + (blocked.output ? ", to blocks of 16" : "")
+    }
+
+    public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
+                    pool: ThreadPool) {
+        let source = blockedCopy.map { copy in
+            block(x, into: copy, pool: pool)
+            return UnsafePointer(copy)
+        } ?? x
+        let total = inputShape[0] * tileRows * tilesPerRow
+        // Few tiles (a batch of one) are shared evenly between the threads.
+        let perJob = min(jobTiles, (total + pool.threads - 1) / pool.threads)
+        let tile = epilogue.tile(residuals: residuals, alongColumns: true)
+        pool.reserveScratch(scratchFloats)
+        packed.withUnsafeBufferPointer { u in
+            pool.parallelFor((total + perJob - 1) / perJob) { job, worker in
+                let first = job * perJob
+                self.compute(source, tiles: first..<min(total, first + perJob), u: u.baseAddress!, scratch: pool.scratch(worker),
+                             epilogue: tile, output: output)
+            }
+        }
+    }
+
+    /// A plain [N, C, H, W] input into blocks: 16 channels of 16 pixels at a time (the last 16 overlap the others).
+    private func block(_ x: UnsafePointer<Float>, into copy: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let c = inputShape[1], pixels = inputShape[2] * inputShape[3], size = ChannelBlocks.size, blocks = ChannelBlocks.blocks(c)
+        // A small input (a VAE's 64 x 7 x 7 per image) costs less than waking the workers for it.
+        let jobs = inputShape[0] * blocks, serial = inputShape[0] * c * pixels < 1 << 16
+        let copyBlock = { (job: Int) in
+            let (b, block) = (job / blocks, job % blocks), count = min(size, c - block * size)
+            let plane = x + (b * c + block * size) * pixels, target = copy + job * pixels * size
+            guard pixels >= size else {
+                for j in 0..<count { for p in 0..<pixels { target[p * size + j] = plane[j * pixels + p] } }
+                return
+            }
+            var p = 0
+            while p < pixels {
+                p = min(p, pixels - size)
+                ChannelBlocks.transpose(plane + p, pixels: count, sourceStride: pixels, into: target + p * size, stride: size)
+                p += size
+            }
+        }
+        if serial {
+            for job in 0..<jobs { copyBlock(job) }
+        } else {
+            pool.parallelFor(jobs) { job, _ in copyBlock(job) }
+        }
+    }
+
+    /// Tiles `tiles` (numbered across the batch) of every phase: V, the α² products, then Y.
+    func compute(_ x: UnsafePointer<Float>, tiles: Range<Int>, u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                 epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>) {
+        let (c, o) = (inputShape[1], outputShape[1]), count = tiles.count, width = PackedGEMM.columns, positions = alpha * alpha
+        let v = scratch, m = v + positions * channels.input * jobTiles
+        let (vStride, mStride) = (channels.input * jobTiles, channels.output * jobTiles), none = TileEpilogue()
+        for phase in phases.indices {
+            transformInputs(x, phase: phases[phase], tiles: tiles, into: v)
+            for xi in 0..<positions {
+                let target = PackedGEMM.Target(output: m + xi * mStride, origin: 0, rowStride: channels.output)
+                for block in 0..<(o + width - 1) / width {
+                    let weights = u + (phase * positions + xi) * packedSize + block * c * width
+                    for rowBlock in 0..<(count + PackedGEMM.rows - 1) / PackedGEMM.rows {
+                        let rows = PackedGEMM.rowsOf(block: rowBlock, m: count), r0 = rows.lowerBound
+                        // Rows past the block repeat its first; they are not stored.
+                        func spread(_ i: Int) -> Int { r0 + i < rows.upperBound ? 4 * i * channels.input : 0 }
+                        PackedGEMM.tile(rows: rows, k: c, column: block * width, width: min(width, o - block * width),
+                                        epilogue: none, target: target,
+                                        rowsAt: PackedGEMM.Stride(v + xi * vStride + r0 * channels.input, step: 4),
+                                        spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
+                                        columnsAt: PackedGEMM.Stride(weights, step: 4 * width))
+                    }
+                }
+            }
+            transformOutputs(m, phase: phases[phase], tiles: tiles, epilogue: epilogue, output: output)
+        }
+    }
+
+    /// The image, row and column of tile `t` of a phase.
+    private func place(_ t: Int) -> (image: Int, row: Int, column: Int) {
+        let perImage = tileRows * tilesPerRow
+        return (t / perImage, (t % perImage) / tilesPerRow, t % tilesPerRow)
+    }
+
+    typealias V = SIMD16<Float>
+
+    /// V = Bᵀ d B of `phase` for `tiles`, block by block of input channels: d, the α x α inputs from
+    /// (2 ty, 2 tx) + the phase's window, zeros outside the input.
+    private func transformInputs(_ x: UnsafePointer<Float>, phase: Phase, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+        let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3]), size = ChannelBlocks.size, blocks = ChannelBlocks.blocks(c)
+        let step = 4 * channels.input * jobTiles, plane = h * w * size, alpha = alpha
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { offsetBuffer in
+            let offsets = offsetBuffer.baseAddress!
+            for (index, t) in tiles.enumerated() {
+                let (b, ty, tx) = place(t), y0 = 2 * ty + phase.window.0, x0 = 2 * tx + phase.window.1
+                // Each input's offset in the image's first block, or -1 outside the input.
+                for i in 0..<alpha {
+                    for j in 0..<alpha {
+                        let (y, xx) = (y0 + i, x0 + j)
+                        offsets[i * alpha + j] = y >= 0 && y < h && xx >= 0 && xx < w ? (b * blocks * h * w + y * w + xx) * size : -1
+                    }
+                }
+                let out = UnsafeMutableRawPointer(v + index * channels.input)
+                for block in 0..<blocks {
+                    let base = UnsafeRawPointer(x + block * plane)
+                    let d = { (i: Int) in offsets[i] < 0 ? V() : base.loadUnaligned(fromByteOffset: 4 * offsets[i], as: V.self) }
+                    let put = { (xi: Int, value: V) in out.storeBytes(of: value, toByteOffset: xi * step + 64 * block, as: V.self) }
+                    if alpha == 3 { Self.inputs3(d, put) } else { Self.inputs4(d, put) }
+                }
+            }
+        }
+    }
+
+    /// Bᵀ d B for F(2x2, 2x2), Bᵀ = [1 -1 0; 0 1 0; 0 -1 1]: along rows, then along columns.
+    @inline(__always)
+    private static func inputs3(_ d: (Int) -> V, _ put: (Int, V) -> Void) {
+        @inline(__always) func row(_ i: Int) -> (V, V, V) {
+            let (d0, d1, d2) = (d(3 * i), d(3 * i + 1), d(3 * i + 2))
+            return (d0 - d1, d1, d2 - d1)
+        }
+        let (r0, r1, r2) = (row(0), row(1), row(2))
+        put(0, r0.0 - r1.0); put(1, r0.1 - r1.1); put(2, r0.2 - r1.2)
+        put(3, r1.0); put(4, r1.1); put(5, r1.2)
+        put(6, r2.0 - r1.0); put(7, r2.1 - r1.1); put(8, r2.2 - r1.2)
+    }
+
+    /// Bᵀ d B for F(2x2, 3x3), Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: along rows, then along columns.
+    @inline(__always)
+    private static func inputs4(_ d: (Int) -> V, _ put: (Int, V) -> Void) {
+        @inline(__always) func row(_ i: Int) -> (V, V, V, V) {
+            let (d0, d1, d2, d3) = (d(4 * i), d(4 * i + 1), d(4 * i + 2), d(4 * i + 3))
+            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+        }
+        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3))
+        put(0, r0.0 - r2.0); put(1, r0.1 - r2.1); put(2, r0.2 - r2.2); put(3, r0.3 - r2.3)
+        put(4, r1.0 + r2.0); put(5, r1.1 + r2.1); put(6, r1.2 + r2.2); put(7, r1.3 + r2.3)
+        put(8, r2.0 - r1.0); put(9, r2.1 - r1.1); put(10, r2.2 - r1.2); put(11, r2.3 - r1.3)
+        put(12, r1.0 - r3.0); put(13, r1.1 - r3.1); put(14, r1.2 - r3.2); put(15, r1.3 - r3.3)
+    }
+
+    /// Y = Aᵀ M A of `phase` for `tiles`, 16 output channels of a tile at a time: the tile's pixels inside the
+    /// phase through the epilogue to memory, by `storeRows` where it can (the common epilogues kept in
+    /// registers) and pixel by pixel otherwise.
+    private func transformOutputs(_ m: UnsafeMutablePointer<Float>, phase: Phase, tiles: Range<Int>, epilogue: TileEpilogue,
+                                  output: UnsafeMutablePointer<Float>) {
+        let (o, ho, wo) = (outputShape[1], outputShape[2], outputShape[3]), pixels = ho * wo
+        let step = 4 * channels.output * jobTiles, size = ChannelBlocks.size, alpha = alpha
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 4) { buffer in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 4) { offsets in
+            let y = buffer.baseAddress!, places = offsets.baseAddress!
+            for (index, t) in tiles.enumerated() {
+                let (b, ty, tx) = place(t)
+                for block in 0..<(o + size - 1) / size {
+                    let at = UnsafeRawPointer(m + index * channels.output + block * size)
+                    let products = { (xi: Int) in at.loadUnaligned(fromByteOffset: xi * step, as: V.self) }
+                    let sums = alpha == 3 ? Self.outputs3(products) : Self.outputs4(products)
+                    var count = 0
+                    for a in 0..<2 where 2 * ty + a < phaseSize.0 {
+                        for e in 0..<2 where 2 * tx + e < phaseSize.1 {
+                            let p = (self.step * (2 * ty + a) + phase.output.0) * wo + self.step * (2 * tx + e) + phase.output.1
+                            y[count] = a == 0 ? (e == 0 ? sums.0 : sums.1) : (e == 0 ? sums.2 : sums.3)
+                            // Relative to the block's first channel (`storeRows` adds the column).
+                            places[count] = blocked.output ? ChannelBlocks.index(b, block * size, p, channels: o, pixels: pixels) - block * size
+                                : b * o * pixels + p
+                            count += 1
+                        }
+                    }
+                    let target = PackedGEMM.Target(output: output, origin: 0, rowStride: 0, columnStride: blocked.output ? 1 : pixels,
+                                                   rowOffsets: places)
+                    let width = min(size, o - block * size)
+                    if epilogue.storesRows(target, width: blocked.output ? size : width) {
+                        epilogue.storeRows(y, count: count, row: 0, column: block * size, target)
+                    } else {
+                        for i in 0..<count { epilogue.store(y[i].lowHalf, y[i].highHalf, row: i, column: block * size, width: width, target) }
+                    }
+                }
+            }
+        }
+        }
+    }
+
+    /// Aᵀ M A for F(2x2, 2x2), Aᵀ = [1 1 0; 0 1 1]: outputs (0, 0), (0, 1), (1, 0), (1, 1).
+    @inline(__always)
+    private static func outputs3(_ m: (Int) -> V) -> (V, V, V, V) {
+        @inline(__always) func row(_ i: Int) -> (V, V) {
+            let m1 = m(3 * i + 1)
+            return (m(3 * i) + m1, m1 + m(3 * i + 2))
+        }
+        let (s0, s1, s2) = (row(0), row(1), row(2))
+        return (s0.0 + s1.0, s0.1 + s1.1, s1.0 + s2.0, s1.1 + s2.1)
+    }
+
+    /// Aᵀ M A for F(2x2, 3x3), Aᵀ = [1 1 1 0; 0 1 -1 -1].
+    @inline(__always)
+    private static func outputs4(_ m: (Int) -> V) -> (V, V, V, V) {
+        @inline(__always) func row(_ i: Int) -> (V, V) {
+            let (m1, m2) = (m(4 * i + 1), m(4 * i + 2))
+            return (m(4 * i) + m1 + m2, m1 - m2 - m(4 * i + 3))
+        }
+        let (s0, s1, s2, s3) = (row(0), row(1), row(2), row(3))
+        return (s0.0 + s1.0 + s2.0, s0.1 + s1.1 + s2.1, s1.0 - s2.0 - s3.0, s1.1 - s2.1 - s3.1)
+    }
+}
+
+extension LanesWinogradKernel: PreparedKernel {}
+
+extension LanesWinogradKernel: ChannelBlockable {
+    /// Pixels in and out are 16 channels each: blocks save the copy into
+    /// them and the scalar stores.
+    public var blocks: (input: Bool, output: Bool) { (true, true) }
+    public var readsBlocksAlone: Bool { true }
+    public var lanes: (reading: Bool, writing: Bool) { (true, true) }
+}
