@@ -2,9 +2,14 @@
 /// the batch, with the output channels in the GEMM's lanes: for 3x3
 /// convolutions of stride 1 on maps the row form (`WinogradKernel`) does
 /// not take (ResNet-20's 8x8 stage: its groups of 8 tiles along a row),
-/// and for transposed convolutions of kernel 4, stride 2 and padding 1 (a
-/// DCGAN generator's and a VAE decoder's upsampling layers), phase by
-/// phase. Each of a transposed layer's four output phases
+/// for convolutions of kernel 4 and stride 2 (a DCGAN discriminator's and
+/// a VAE encoder's downsampling layers), and for transposed convolutions
+/// of kernel 4, stride 2 and padding 1 (a DCGAN generator's and a VAE
+/// decoder's upsampling layers), phase by phase. A 4x4 convolution of
+/// stride 2 is the sum of four 2x2 convolutions of stride 1, one per
+/// input phase (rows and columns of one parity, taps (2a + py, 2b + px)):
+/// a 2x2 convolution whose channels are the input's four phases, read
+/// straight from the input at a stride of 2. Each of a transposed layer's four output phases
 /// (`TransposedKernel`) is an ordinary 2x2 convolution of the input: phase
 /// (qy, qx) pixel (i, j) is output (2i + qy, 2j + qx) and reads inputs
 /// (i - 1 + qy + a, j - 1 + qx + b) through weights (3 - qy - 2a, 3 - qx - 2b),
@@ -41,6 +46,10 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     let phases: [Phase]
     /// Output pixels from one phase pixel to the next (2 between a transposed layer's).
     let step: Int
+    /// Input pixels from one window position to the next (2 for a strided
+    /// layer), and the offset of each input phase the window reads (its
+    /// channels one after another along the GEMM's depth).
+    let inputStep: Int, reads: [(Int, Int)]
     /// Pixels of each phase, rows and columns.
     let phaseSize: (Int, Int)
     /// Uᵀ_ξ of each phase, [C x O] in blocks of 16 output channels; floats of one.
@@ -48,10 +57,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     let packedSize: Int
     /// Tiles of a phase per image along each axis.
     let tileRows: Int, tilesPerRow: Int
-    /// Most tiles per job (α² (C + O) floats of V and M each).
+    /// Most tiles per job (α² (depth + O) floats of V and M each).
     let jobTiles: Int
-    /// Input and output channels rounded up to whole blocks: a tile's row of V, of M.
+    /// Input and output channels rounded up to whole blocks; a tile's row of V (those of every input phase), of M.
     let channels: (input: Int, output: Int)
+    let depth: Int
     /// A plain input copied into blocks.
     private let blockedCopy: UnsafeMutablePointer<Float>?
 
@@ -65,6 +75,20 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         else { return false }
         let ho = input[2] + 2 * g.padBegin.0 - 2, wo = input[3] + 2 * g.padBegin.1 - 2
         return ho > 0 && wo > 0 && weight[1] >= 32 && weight[0] >= 16 && input[0] * ((ho + 1) / 2) * ((wo + 1) / 2) >= 16
+    }
+
+    /// Whether a convolution of `weight` [O, C, kH, kW] on input [N, C, H,
+    /// W] runs here as four 2x2 ones: 4x4, stride 2, undilated, one group,
+    /// padding of at most 1, input channels in whole blocks of 16 (the
+    /// phases' channels side by side along the depth, no lanes of garbage
+    /// between them), and 16 tiles or more.
+    public static func stridedApplies(input: [Int], weight: [Int], geometry g: Convolution.Geometry) -> Bool {
+        guard input.count == 4, weight.count == 4, weight[2] == 4, weight[3] == 4, g.stride == (2, 2), g.dilation == (1, 1),
+              g.groups == 1, g.padBegin == g.padEnd, g.padBegin.0 <= 1, g.padBegin.1 <= 1
+        else { return false }
+        let ho = (input[2] + 2 * g.padBegin.0 - 4) / 2 + 1, wo = (input[3] + 2 * g.padBegin.1 - 4) / 2 + 1
+        return ho > 0 && wo > 0 && weight[1] % ChannelBlocks.size == 0 && weight[0] >= 16
+            && input[0] * ((ho + 1) / 2) * ((wo + 1) / 2) >= 16
     }
 
     /// Whether a transposed convolution of `weight` [C, O, kH, kW] on input
@@ -88,7 +112,20 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         let (c, o) = (weight.shape[1], weight.shape[0]), size = (input[2] + 2 * padding.0 - 2, input[3] + 2 * padding.1 - 2)
         self.init(input: input, output: [input[0], o, size.0, size.1], alpha: 4,
                   phases: [Phase(window: (-padding.0, -padding.1), output: (0, 0))], step: 1, phaseSize: size,
-                  weights: { _, oc, ic, a, b in Double(weight.data[((oc * c + ic) * 3 + a) * 3 + b]) },
+                  weights: { _, _, oc, ic, a, b in Double(weight.data[((oc * c + ic) * 3 + a) * 3 + b]) },
+                  scale: scale, epilogue: epilogue, blocked: blocked)
+    }
+
+    /// A convolution of kernel 4 and stride 2: weight [O, C, 4, 4], `padding` on each side; `scale` as above.
+    public convenience init(strided input: [Int], weight: Tensor, padding: (Int, Int), scale: [Float]? = nil,
+                            epilogue: FusedEpilogue, blocked: (input: Bool, output: Bool) = (false, false)) {
+        let (c, o) = (weight.shape[1], weight.shape[0])
+        let size = ((input[2] + 2 * padding.0 - 4) / 2 + 1, (input[3] + 2 * padding.1 - 4) / 2 + 1)
+        // Output y reads input 2 (y + a) + py - padding through tap 2a + py: input phase py, window row y + a.
+        self.init(input: input, output: [input[0], o, size.0, size.1], alpha: 3, phases: [Phase(window: (0, 0), output: (0, 0))],
+                  step: 1, phaseSize: size, inputStep: 2,
+                  reads: (0..<4).map { ($0 / 2 - padding.0, $0 % 2 - padding.1) },
+                  weights: { _, read, oc, ic, a, b in Double(weight.data[((oc * c + ic) * 4 + 2 * a + read / 2) * 4 + 2 * b + read % 2]) },
                   scale: scale, epilogue: epilogue, blocked: blocked)
     }
 
@@ -98,30 +135,35 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         let (h, w, o) = (input[2], input[3], weight.shape[1])
         let phases = (0..<4).map { Phase(window: (-1 + $0 / 2, -1 + $0 % 2), output: ($0 / 2, $0 % 2)) }
         self.init(input: input, output: [input[0], o, 2 * h, 2 * w], alpha: 3, phases: phases, step: 2, phaseSize: (h, w),
-                  weights: { phase, oc, ic, a, b in
+                  weights: { phase, _, oc, ic, a, b in
                       Double(weight.data[((ic * o + oc) * 4 + 3 - phase / 2 - 2 * a) * 4 + 3 - phase % 2 - 2 * b])
                   },
                   scale: scale, epilogue: epilogue, blocked: blocked)
     }
 
-    /// `weights(phase, o, c, a, b)`: tap (a, b) of the r x r kernel (r = α - 1) from input channel c to output channel o.
-    private init(input: [Int], output: [Int], alpha: Int, phases: [Phase], step: Int, phaseSize: (Int, Int),
-                 weights: (Int, Int, Int, Int, Int) -> Double, scale: [Float]?, epilogue: FusedEpilogue,
-                 blocked: (input: Bool, output: Bool)) {
+    /// `weights(phase, read, o, c, a, b)`: tap (a, b) of the r x r kernel (r = α - 1) of output phase `phase`
+    /// from input channel c of input phase `read` to output channel o.
+    private init(input: [Int], output: [Int], alpha: Int, phases: [Phase], step: Int, phaseSize: (Int, Int), inputStep: Int = 1,
+                 reads: [(Int, Int)] = [(0, 0)], weights: (Int, Int, Int, Int, Int, Int) -> Double, scale: [Float]?,
+                 epilogue: FusedEpilogue, blocked: (input: Bool, output: Bool)) {
         let (n, c, o) = (input[0], input[1], output[1])
         inputShape = input
         outputShape = output
         (self.alpha, self.phases, self.step, self.phaseSize) = (alpha, phases, step, phaseSize)
+        (self.inputStep, self.reads) = (inputStep, reads)
+        precondition(reads.count == 1 || c % ChannelBlocks.size == 0, "input phases of partial blocks")
         self.epilogue = epilogue
         self.blocked = blocked
         let size = ChannelBlocks.size, positions = alpha * alpha
         channels = (ChannelBlocks.blocks(c) * size, ChannelBlocks.blocks(o) * size)
+        depth = reads.count * channels.input
+        let k = reads.count * c
         (tileRows, tilesPerRow) = ((phaseSize.0 + 1) / 2, (phaseSize.1 + 1) / 2)
         // Weights of a phase beyond about 512 KB (α² C O floats) come from L3 for each job: then jobs are as large
         // as 4 MB of V and M allow (DCGAN's 512 -> 256 layer 20 -> 14 ms at batch 32); otherwise about 128 KB keep
         // more of them in L2 (its 128 -> 64 layer 15.5 -> 14.7 ms).
-        let budget = positions * c * o > 131_072 ? 1 << 20 : 32_768
-        jobTiles = max(1, budget / (positions * (channels.input + channels.output)) / PackedGEMM.rows) * PackedGEMM.rows
+        let budget = positions * k * o > 131_072 ? 1 << 20 : 32_768
+        jobTiles = max(1, budget / (positions * (depth + channels.output)) / PackedGEMM.rows) * PackedGEMM.rows
         let count = n * channels.input * input[2] * input[3]
         blockedCopy = blocked.input ? nil : .allocate(capacity: count)
         blockedCopy?.initialize(repeating: 0, count: count)
@@ -131,18 +173,20 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         var parts: [[Float]] = []
         for phase in phases.indices {
             for xi in 0..<positions {
-                var u = [Float](repeating: 0, count: o * c)
+                var u = [Float](repeating: 0, count: o * k)
                 for oc in 0..<o {
                     let s = Double(scale?[oc] ?? 1)
-                    for ic in 0..<c {
-                        var sum = 0.0
-                        for a in 0..<r {
-                            for b in 0..<r { sum += gMatrix[xi / alpha][a] * weights(phase, oc, ic, a, b) * gMatrix[xi % alpha][b] }
+                    for read in reads.indices {
+                        for ic in 0..<c {
+                            var sum = 0.0
+                            for a in 0..<r {
+                                for b in 0..<r { sum += gMatrix[xi / alpha][a] * weights(phase, read, oc, ic, a, b) * gMatrix[xi % alpha][b] }
+                            }
+                            u[oc * k + read * c + ic] = Float(sum * s)
                         }
-                        u[oc * c + ic] = Float(sum * s)
                     }
                 }
-                parts.append(u.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: o, k: c, rows: PackedGEMM.columns) })
+                parts.append(u.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: o, k: k, rows: PackedGEMM.columns) })
             }
         }
         packedSize = parts[0].count
@@ -152,10 +196,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     deinit { blockedCopy?.deallocate() }
 
     /// Floats of scratch each worker needs: V, then M.
-    public var scratchFloats: Int { alpha * alpha * (channels.input + channels.output) * jobTiles }
+    public var scratchFloats: Int { alpha * alpha * (depth + channels.output) * jobTiles }
 
     public var form: String {
-        (alpha == 3 ? "winograd F(2x2, 2x2) per phase" : "winograd F(2x2, 3x3) channels in lanes")
+        (reads.count > 1 ? "winograd F(2x2, 2x2) per input phase" : alpha == 3 ? "winograd F(2x2, 2x2) per phase"
+            : "winograd F(2x2, 3x3) channels in lanes")
             + (blocked.input ? ", from blocks of 16" : "") + (blocked.output ? ", to blocks of 16" : "")
     }
 
@@ -208,22 +253,22 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// Tiles `tiles` (numbered across the batch) of every phase: V, the α² products, then Y.
     func compute(_ x: UnsafePointer<Float>, tiles: Range<Int>, u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                  epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>) {
-        let (c, o) = (inputShape[1], outputShape[1]), count = tiles.count, width = PackedGEMM.columns, positions = alpha * alpha
-        let v = scratch, m = v + positions * channels.input * jobTiles
-        let (vStride, mStride) = (channels.input * jobTiles, channels.output * jobTiles), none = TileEpilogue()
+        let (k, o) = (reads.count * inputShape[1], outputShape[1]), count = tiles.count, width = PackedGEMM.columns
+        let positions = alpha * alpha, v = scratch, m = v + positions * depth * jobTiles
+        let (vStride, mStride) = (depth * jobTiles, channels.output * jobTiles), none = TileEpilogue()
         for phase in phases.indices {
             transformInputs(x, phase: phases[phase], tiles: tiles, into: v)
             for xi in 0..<positions {
                 let target = PackedGEMM.Target(output: m + xi * mStride, origin: 0, rowStride: channels.output)
                 for block in 0..<(o + width - 1) / width {
-                    let weights = u + (phase * positions + xi) * packedSize + block * c * width
+                    let weights = u + (phase * positions + xi) * packedSize + block * k * width
                     for rowBlock in 0..<(count + PackedGEMM.rows - 1) / PackedGEMM.rows {
                         let rows = PackedGEMM.rowsOf(block: rowBlock, m: count), r0 = rows.lowerBound
                         // Rows past the block repeat its first; they are not stored.
-                        func spread(_ i: Int) -> Int { r0 + i < rows.upperBound ? 4 * i * channels.input : 0 }
-                        PackedGEMM.tile(rows: rows, k: c, column: block * width, width: min(width, o - block * width),
+                        func spread(_ i: Int) -> Int { r0 + i < rows.upperBound ? 4 * i * depth : 0 }
+                        PackedGEMM.tile(rows: rows, k: k, column: block * width, width: min(width, o - block * width),
                                         epilogue: none, target: target,
-                                        rowsAt: PackedGEMM.Stride(v + xi * vStride + r0 * channels.input, step: 4),
+                                        rowsAt: PackedGEMM.Stride(v + xi * vStride + r0 * depth, step: 4),
                                         spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
                                         columnsAt: PackedGEMM.Stride(weights, step: 4 * width))
                     }
@@ -241,28 +286,31 @@ public final class LanesWinogradKernel: @unchecked Sendable {
 
     typealias V = SIMD16<Float>
 
-    /// V = Bᵀ d B of `phase` for `tiles`, block by block of input channels: d, the α x α inputs from
-    /// (2 ty, 2 tx) + the phase's window, zeros outside the input.
+    /// V = Bᵀ d B of `phase` for `tiles`, block by block of input channels and input phase by input phase:
+    /// d, the α x α inputs at window positions (2 ty, 2 tx) + the phase's window on, `inputStep` apart from
+    /// the input phase's offset, zeros outside the input.
     private func transformInputs(_ x: UnsafePointer<Float>, phase: Phase, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>) {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3]), size = ChannelBlocks.size, blocks = ChannelBlocks.blocks(c)
-        let step = 4 * channels.input * jobTiles, plane = h * w * size, alpha = alpha
+        let step = 4 * depth * jobTiles, plane = h * w * size, alpha = alpha, s = inputStep
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { offsetBuffer in
             let offsets = offsetBuffer.baseAddress!
             for (index, t) in tiles.enumerated() {
                 let (b, ty, tx) = place(t), y0 = 2 * ty + phase.window.0, x0 = 2 * tx + phase.window.1
-                // Each input's offset in the image's first block, or -1 outside the input.
-                for i in 0..<alpha {
-                    for j in 0..<alpha {
-                        let (y, xx) = (y0 + i, x0 + j)
-                        offsets[i * alpha + j] = y >= 0 && y < h && xx >= 0 && xx < w ? (b * blocks * h * w + y * w + xx) * size : -1
+                for (read, (qy, qx)) in reads.enumerated() {
+                    // Each input's offset in the image's first block, or -1 outside the input.
+                    for i in 0..<alpha {
+                        for j in 0..<alpha {
+                            let (y, xx) = (s * (y0 + i) + qy, s * (x0 + j) + qx)
+                            offsets[i * alpha + j] = y >= 0 && y < h && xx >= 0 && xx < w ? (b * blocks * h * w + y * w + xx) * size : -1
+                        }
                     }
-                }
-                let out = UnsafeMutableRawPointer(v + index * channels.input)
-                for block in 0..<blocks {
-                    let base = UnsafeRawPointer(x + block * plane)
-                    let d = { (i: Int) in offsets[i] < 0 ? V() : base.loadUnaligned(fromByteOffset: 4 * offsets[i], as: V.self) }
-                    let put = { (xi: Int, value: V) in out.storeBytes(of: value, toByteOffset: xi * step + 64 * block, as: V.self) }
-                    if alpha == 3 { Self.inputs3(d, put) } else { Self.inputs4(d, put) }
+                    let out = UnsafeMutableRawPointer(v + index * depth + read * channels.input)
+                    for block in 0..<blocks {
+                        let base = UnsafeRawPointer(x + block * plane)
+                        let d = { (i: Int) in offsets[i] < 0 ? V() : base.loadUnaligned(fromByteOffset: 4 * offsets[i], as: V.self) }
+                        let put = { (xi: Int, value: V) in out.storeBytes(of: value, toByteOffset: xi * step + 64 * block, as: V.self) }
+                        if alpha == 3 { Self.inputs3(d, put) } else { Self.inputs4(d, put) }
+                    }
                 }
             }
         }

@@ -193,6 +193,13 @@ struct KernelSelector {
                 summary = "gemm conv 3x3 \(winograd.form)"
                 break
             }
+            if winograd, LanesWinogradKernel.stridedApplies(input: input, weight: weight.shape, geometry: g) {
+                let winograd = LanesWinogradKernel(strided: input, weight: weight, padding: g.padBegin, scale: t.scale,
+                                                   epilogue: epilogue(), blocked: blocked)
+                kernel = winograd
+                summary = "gemm conv 4x4 s2x2 \(winograd.form)"
+                break
+            }
             let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(), shuffle: t.shuffle,
                                          bandRows: bandRows, blocked: blocked)
             kernel = conv

@@ -149,9 +149,10 @@ import Testing
         }
     }
 
-    /// `LanesWinogradKernel` on 3x3 convolutions against the reference: odd
-    /// and even maps with and without padding, partial blocks in and out,
-    /// tiles across images, every epilogue form, any layout.
+    /// `LanesWinogradKernel` on 3x3 convolutions, and on 4x4 ones of stride
+    /// 2, against the reference: odd and even maps with and without
+    /// padding, partial blocks in and out, tiles across images, every
+    /// epilogue form, any layout.
     @Test func lanesWinogradMatchesReference() {
         var rng = Random(seed: 31)
         let pool = ThreadPool(threads: 2)
@@ -177,6 +178,29 @@ import Testing
             let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
             #expect(Self.error(fast, expected) < 1e-5, "trial \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
         }
+        // 4x4 of stride 2 as four 2x2 convolutions of the input's phases: even and odd inputs, with and without padding.
+        for trial in 0..<16 {
+            func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
+            let (c, o, pad, h, w) = (pick([16, 32, 64]), pick([16, 20, 64]), pick([0, 1]), pick([8, 13, 14]), pick([9, 14, 32]))
+            let ho = (h + 2 * pad - 4) / 2 + 1, wo = (w + 2 * pad - 4) / 2 + 1
+            let tiles = (ho + 1) / 2 * ((wo + 1) / 2), n = max(pick([1, 2]), (16 + tiles - 1) / tiles)
+            let x = Self.random([n, c, h, w], &rng), weight = Self.random([o, c, 4, 4], &rng)
+            let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(16 * c).squareRoot() }
+            let g = Convolution.Geometry(stride: (2, 2), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
+            #expect(LanesWinogradKernel.stridedApplies(input: x.shape, weight: weight.shape, geometry: g))
+            let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[$0 / (c * 16)] })
+            let plain = Convolution.forward(x, weight: scaled, bias: bias, g)
+            let residual = Self.random(plain.shape, &rng), slopes = Self.random([o], &rng).data
+            let (steps, expected) = Self.epilogue(trial % 4, plain, bias: bias.data, residual: residual, slopes: slopes)
+            let layout = (pick([0, 1]) == 1, pick([0, 1]) == 1)
+            let kernel = LanesWinogradKernel(strided: x.shape, weight: weight, padding: (pad, pad), scale: scale,
+                                             epilogue: FusedEpilogue(steps: steps), blocked: layout)
+            #expect(kernel.outputShape == plain.shape)
+            let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
+                               shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
+            let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
+            #expect(Self.error(fast, expected) < 1e-5, "strided \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
+        }
         let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
         for (input, weight) in [([2, 16, 8, 8], [32, 16, 3, 3]), ([2, 32, 8, 8], [8, 32, 3, 3]), ([1, 32, 6, 6], [32, 32, 3, 3]),
                                 ([2, 32, 8, 8], [32, 32, 5, 5])] {
@@ -185,6 +209,10 @@ import Testing
         var strided = g
         strided.stride = (2, 2)
         #expect(!LanesWinogradKernel.applies(input: [4, 32, 8, 8], weight: [32, 32, 3, 3], geometry: strided))
+        // Input channels in partial blocks, too few tiles, a 3x3 kernel.
+        for (input, weight) in [([4, 20, 16, 16], [32, 20, 4, 4]), ([1, 32, 8, 8], [32, 32, 4, 4]), ([4, 32, 16, 16], [32, 32, 3, 3])] {
+            #expect(!LanesWinogradKernel.stridedApplies(input: input, weight: weight, geometry: strided), "\(input) \(weight)")
+        }
     }
 
     /// `LanesWinogradKernel` on transposed convolutions against the reference: odd and even maps
