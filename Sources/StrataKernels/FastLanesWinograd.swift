@@ -13,10 +13,12 @@
 /// (`TransposedKernel`) is an ordinary 2x2 convolution of the input: phase
 /// (qy, qx) pixel (i, j) is output (2i + qy, 2j + qx) and reads inputs
 /// (i - 1 + qy + a, j - 1 + qx + b) through weights (3 - qy - 2a, 3 - qx - 2b),
-/// a and b in 0...1. A 2x2 block of a phase's pixels (a tile) is computed
-/// from the α x α inputs under it (α = r + 1) in α² multiplies per input
-/// and output channel: 16 instead of 36 for a 3x3 kernel, 9 instead of 16
-/// for a 2x2 one.
+/// a and b in 0...1. An m x m block of a phase's pixels (a tile) is
+/// computed from the α x α inputs under it (α = m + r - 1 for an r x r
+/// kernel) in α² multiplies per input and output channel: for a 2x2 block,
+/// 16 instead of 36 for a 3x3 kernel and 9 instead of 16 for a 2x2 one;
+/// for a 4x4 block and a 2x2 kernel, where the map and the batch are large
+/// enough, 25 instead of 64.
 /// - U = G g Gᵀ, each phase's weights transformed in Double and packed
 ///   once at plan time in blocks of 16 output channels;
 /// - V = Bᵀ d B, 16 input channels of a tile at a time from the input in
@@ -28,16 +30,20 @@
 ///   epilogue, stored as one vector in blocks (or 16 values a plane apart).
 /// Numbered across the batch, small maps (a VAE's 7x7) still fill the
 /// GEMM's rows; a job takes a run of tiles. Tested against the reference
-/// in FastKernelTests (within 1e-5 of the largest output; the transforms'
-/// coefficients are 0, ±1 and ±½).
+/// in FastKernelTests: within 1e-5 of the largest output (the transforms'
+/// coefficients are 0, ±1 and ±½), 4e-5 on 4x4 blocks (F(4x4, 2x2) at the
+/// points 0, ±1, -2, whose coefficients reach 8 and 1/6: measured about
+/// 2e-5 with 256 channels along the depth).
 public final class LanesWinogradKernel: @unchecked Sendable {
     public let inputShape: [Int]
     public let outputShape: [Int]
     let epilogue: FusedEpilogue
     /// Which of input and output hold their channels in blocks (`ChannelBlocks`).
     let blocked: (input: Bool, output: Bool)
-    /// Inputs per side of a tile's window: 3 for a 2x2 kernel, 4 for a 3x3 one.
-    let alpha: Int
+    /// Phase pixels per side of a tile (m), and inputs per side of its
+    /// window (α = m + r - 1 for an r x r kernel): F(2x2, 3x3) takes 4,
+    /// F(2x2, 2x2) 3 and F(4x4, 2x2) 5.
+    let tile: Int, alpha: Int
     /// A phase: where tile (0, 0)'s window starts in the input, and the
     /// output row and column its pixel (0, 0) is.
     struct Phase {
@@ -110,7 +116,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     public convenience init(convolution input: [Int], weight: Tensor, padding: (Int, Int), scale: [Float]? = nil,
                             epilogue: FusedEpilogue, blocked: (input: Bool, output: Bool) = (false, false)) {
         let (c, o) = (weight.shape[1], weight.shape[0]), size = (input[2] + 2 * padding.0 - 2, input[3] + 2 * padding.1 - 2)
-        self.init(input: input, output: [input[0], o, size.0, size.1], alpha: 4,
+        self.init(input: input, output: [input[0], o, size.0, size.1], kernel: 3,
                   phases: [Phase(window: (-padding.0, -padding.1), output: (0, 0))], step: 1, phaseSize: size,
                   weights: { _, _, oc, ic, a, b in Double(weight.data[((oc * c + ic) * 3 + a) * 3 + b]) },
                   scale: scale, epilogue: epilogue, blocked: blocked)
@@ -122,7 +128,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         let (c, o) = (weight.shape[1], weight.shape[0])
         let size = ((input[2] + 2 * padding.0 - 4) / 2 + 1, (input[3] + 2 * padding.1 - 4) / 2 + 1)
         // Output y reads input 2 (y + a) + py - padding through tap 2a + py: input phase py, window row y + a.
-        self.init(input: input, output: [input[0], o, size.0, size.1], alpha: 3, phases: [Phase(window: (0, 0), output: (0, 0))],
+        self.init(input: input, output: [input[0], o, size.0, size.1], kernel: 2, phases: [Phase(window: (0, 0), output: (0, 0))],
                   step: 1, phaseSize: size, inputStep: 2,
                   reads: (0..<4).map { ($0 / 2 - padding.0, $0 % 2 - padding.1) },
                   weights: { _, read, oc, ic, a, b in Double(weight.data[((oc * c + ic) * 4 + 2 * a + read / 2) * 4 + 2 * b + read % 2]) },
@@ -134,7 +140,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                             blocked: (input: Bool, output: Bool) = (false, false)) {
         let (h, w, o) = (input[2], input[3], weight.shape[1])
         let phases = (0..<4).map { Phase(window: (-1 + $0 / 2, -1 + $0 % 2), output: ($0 / 2, $0 % 2)) }
-        self.init(input: input, output: [input[0], o, 2 * h, 2 * w], alpha: 3, phases: phases, step: 2, phaseSize: (h, w),
+        self.init(input: input, output: [input[0], o, 2 * h, 2 * w], kernel: 2, phases: phases, step: 2, phaseSize: (h, w),
                   weights: { phase, _, oc, ic, a, b in
                       Double(weight.data[((ic * o + oc) * 4 + 3 - phase / 2 - 2 * a) * 4 + 3 - phase % 2 - 2 * b])
                   },
@@ -143,12 +149,19 @@ public final class LanesWinogradKernel: @unchecked Sendable {
 
     /// `weights(phase, read, o, c, a, b)`: tap (a, b) of the r x r kernel (r = α - 1) of output phase `phase`
     /// from input channel c of input phase `read` to output channel o.
-    private init(input: [Int], output: [Int], alpha: Int, phases: [Phase], step: Int, phaseSize: (Int, Int), inputStep: Int = 1,
+    private init(input: [Int], output: [Int], kernel r: Int, phases: [Phase], step: Int, phaseSize: (Int, Int), inputStep: Int = 1,
                  reads: [(Int, Int)] = [(0, 0)], weights: (Int, Int, Int, Int, Int, Int) -> Double, scale: [Float]?,
                  epilogue: FusedEpilogue, blocked: (input: Bool, output: Bool)) {
         let (n, c, o) = (input[0], input[1], output[1])
         inputShape = input
         outputShape = output
+        func tiles(_ m: Int) -> Int { ((phaseSize.0 + m - 1) / m) * ((phaseSize.1 + m - 1) / m) }
+        // A 2x2 kernel on tiles of 4x4 where that saves a fifth of the multiplies (7x7 maps: 100 against 144;
+        // 14x14: 400 against 441, not worth its larger transforms), with 32 tiles or more across the batch to
+        // read U (25/9 as large) for: at batch 1 the DCGAN discriminator's 128 -> 256 layer took 0.83 ms on 4
+        // tiles of 4x4 and 0.46 on 16 of 2x2, its 64 -> 128 layer 0.47 on 16 and 0.41 on 64.
+        tile = r == 2 && 5 * 25 * tiles(4) <= 4 * 9 * tiles(2) && n * tiles(4) >= 32 ? 4 : 2
+        let alpha = tile + r - 1
         (self.alpha, self.phases, self.step, self.phaseSize) = (alpha, phases, step, phaseSize)
         (self.inputStep, self.reads) = (inputStep, reads)
         precondition(reads.count == 1 || c % ChannelBlocks.size == 0, "input phases of partial blocks")
@@ -158,7 +171,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         channels = (ChannelBlocks.blocks(c) * size, ChannelBlocks.blocks(o) * size)
         depth = reads.count * channels.input
         let k = reads.count * c
-        (tileRows, tilesPerRow) = ((phaseSize.0 + 1) / 2, (phaseSize.1 + 1) / 2)
+        (tileRows, tilesPerRow) = ((phaseSize.0 + tile - 1) / tile, (phaseSize.1 + tile - 1) / tile)
         // Weights of a phase beyond about 512 KB (α² C O floats) come from L3 for each job: then jobs are as large
         // as 4 MB of V and M allow (DCGAN's 512 -> 256 layer 20 -> 14 ms at batch 32); otherwise about 128 KB keep
         // more of them in L2 (its 128 -> 64 layer 15.5 -> 14.7 ms).
@@ -168,8 +181,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         blockedCopy = blocked.input ? nil : .allocate(capacity: count)
         blockedCopy?.initialize(repeating: 0, count: count)
         // Uᵀ_ξ[c, o] = Σ G[ξy][a] g[a][b] G[ξx][b] (scaled), in Double.
-        let gMatrix: [[Double]] = alpha == 3 ? [[1, 0], [1, 1], [0, 1]] : [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        let r = alpha - 1
+        let gMatrix: [[Double]] = switch alpha {
+        case 3: [[1, 0], [1, 1], [0, 1]]
+        case 4: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        default: [[-1.0 / 2, 0], [1.0 / 6, 1.0 / 6], [1.0 / 2, -1.0 / 2], [-1.0 / 6, 1.0 / 3], [0, 1]]
+        }
         var parts: [[Float]] = []
         for phase in phases.indices {
             for xi in 0..<positions {
@@ -199,8 +215,8 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     public var scratchFloats: Int { alpha * alpha * (depth + channels.output) * jobTiles }
 
     public var form: String {
-        (reads.count > 1 ? "winograd F(2x2, 2x2) per input phase" : alpha == 3 ? "winograd F(2x2, 2x2) per phase"
-            : "winograd F(2x2, 3x3) channels in lanes")
+        "winograd F(\(tile)x\(tile), \(alpha - tile + 1)x\(alpha - tile + 1))"
+            + (reads.count > 1 ? " per input phase" : phases.count > 1 ? " per phase" : " channels in lanes")
             + (blocked.input ? ", from blocks of 16" : "") + (blocked.output ? ", to blocks of 16" : "")
     }
 
@@ -295,7 +311,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { offsetBuffer in
             let offsets = offsetBuffer.baseAddress!
             for (index, t) in tiles.enumerated() {
-                let (b, ty, tx) = place(t), y0 = 2 * ty + phase.window.0, x0 = 2 * tx + phase.window.1
+                let (b, ty, tx) = place(t), y0 = tile * ty + phase.window.0, x0 = tile * tx + phase.window.1
                 for (read, (qy, qx)) in reads.enumerated() {
                     // Each input's offset in the image's first block, or -1 outside the input.
                     for i in 0..<alpha {
@@ -309,7 +325,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                         let base = UnsafeRawPointer(x + block * plane)
                         let d = { (i: Int) in offsets[i] < 0 ? V() : base.loadUnaligned(fromByteOffset: 4 * offsets[i], as: V.self) }
                         let put = { (xi: Int, value: V) in out.storeBytes(of: value, toByteOffset: xi * step + 64 * block, as: V.self) }
-                        if alpha == 3 { Self.inputs3(d, put) } else { Self.inputs4(d, put) }
+                        switch alpha {
+                        case 3: Self.inputs3(d, put)
+                        case 4: Self.inputs4(d, put)
+                        default: Self.inputs5(d, put)
+                        }
                     }
                 }
             }
@@ -343,27 +363,50 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         put(12, r1.0 - r3.0); put(13, r1.1 - r3.1); put(14, r1.2 - r3.2); put(15, r1.3 - r3.3)
     }
 
+    /// Bᵀ d B for F(4x4, 2x2) at the points 0, 1, -1, -2 and ∞, Bᵀ = [-2 -1 2 1 0; 0 2 3 1 0; 0 -2 1 1 0;
+    /// 0 -1 0 1 0; 0 -2 -1 2 1].
+    @inline(__always)
+    private static func inputs5(_ d: (Int) -> V, _ put: (Int, V) -> Void) {
+        @inline(__always) func along(_ v: (V, V, V, V, V)) -> (V, V, V, V, V) {
+            let (d1, d2, d3) = (v.1, v.2, v.3), twice = 2 * d1
+            return (2 * (d2 - v.0) - d1 + d3, twice + 3 * d2 + d3, d2 + d3 - twice, d3 - d1, 2 * d3 - twice - d2 + v.4)
+        }
+        @inline(__always) func row(_ i: Int) -> (V, V, V, V, V) { along((d(5 * i), d(5 * i + 1), d(5 * i + 2), d(5 * i + 3), d(5 * i + 4))) }
+        let (r0, r1, r2, r3, r4) = (row(0), row(1), row(2), row(3), row(4))
+        @inline(__always) func column(_ j: Int, _ v: (V, V, V, V, V)) {
+            let t = along(v)
+            put(j, t.0); put(5 + j, t.1); put(10 + j, t.2); put(15 + j, t.3); put(20 + j, t.4)
+        }
+        column(0, (r0.0, r1.0, r2.0, r3.0, r4.0)); column(1, (r0.1, r1.1, r2.1, r3.1, r4.1)); column(2, (r0.2, r1.2, r2.2, r3.2, r4.2))
+        column(3, (r0.3, r1.3, r2.3, r3.3, r4.3)); column(4, (r0.4, r1.4, r2.4, r3.4, r4.4))
+    }
+
     /// Y = Aᵀ M A of `phase` for `tiles`, 16 output channels of a tile at a time: the tile's pixels inside the
     /// phase through the epilogue to memory, by `storeRows` where it can (the common epilogues kept in
     /// registers) and pixel by pixel otherwise.
     private func transformOutputs(_ m: UnsafeMutablePointer<Float>, phase: Phase, tiles: Range<Int>, epilogue: TileEpilogue,
                                   output: UnsafeMutablePointer<Float>) {
         let (o, ho, wo) = (outputShape[1], outputShape[2], outputShape[3]), pixels = ho * wo
-        let step = 4 * channels.output * jobTiles, size = ChannelBlocks.size, alpha = alpha
-        withUnsafeTemporaryAllocation(of: V.self, capacity: 4) { buffer in
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 4) { offsets in
+        let step = 4 * channels.output * jobTiles, size = ChannelBlocks.size, alpha = alpha, tile = tile
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { buffer in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { offsets in
             let y = buffer.baseAddress!, places = offsets.baseAddress!
             for (index, t) in tiles.enumerated() {
                 let (b, ty, tx) = place(t)
                 for block in 0..<(o + size - 1) / size {
                     let at = UnsafeRawPointer(m + index * channels.output + block * size)
                     let products = { (xi: Int) in at.loadUnaligned(fromByteOffset: xi * step, as: V.self) }
-                    let sums = alpha == 3 ? Self.outputs3(products) : Self.outputs4(products)
+                    switch alpha {
+                    case 3: Self.outputs3(products, into: y)
+                    case 4: Self.outputs4(products, into: y)
+                    default: Self.outputs5(products, into: y)
+                    }
+                    // The pixels inside the phase, moved to the front in order.
                     var count = 0
-                    for a in 0..<2 where 2 * ty + a < phaseSize.0 {
-                        for e in 0..<2 where 2 * tx + e < phaseSize.1 {
-                            let p = (self.step * (2 * ty + a) + phase.output.0) * wo + self.step * (2 * tx + e) + phase.output.1
-                            y[count] = a == 0 ? (e == 0 ? sums.0 : sums.1) : (e == 0 ? sums.2 : sums.3)
+                    for a in 0..<tile where tile * ty + a < phaseSize.0 {
+                        for e in 0..<tile where tile * tx + e < phaseSize.1 {
+                            let p = (self.step * (tile * ty + a) + phase.output.0) * wo + self.step * (tile * tx + e) + phase.output.1
+                            y[count] = y[a * tile + e]
                             // Relative to the block's first channel (`storeRows` adds the column).
                             places[count] = blocked.output ? ChannelBlocks.index(b, block * size, p, channels: o, pixels: pixels) - block * size
                                 : b * o * pixels + p
@@ -384,26 +427,42 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         }
     }
 
-    /// Aᵀ M A for F(2x2, 2x2), Aᵀ = [1 1 0; 0 1 1]: outputs (0, 0), (0, 1), (1, 0), (1, 1).
+    /// Aᵀ M A for F(2x2, 2x2), Aᵀ = [1 1 0; 0 1 1], row by row into `y`.
     @inline(__always)
-    private static func outputs3(_ m: (Int) -> V) -> (V, V, V, V) {
+    private static func outputs3(_ m: (Int) -> V, into y: UnsafeMutablePointer<V>) {
         @inline(__always) func row(_ i: Int) -> (V, V) {
             let m1 = m(3 * i + 1)
             return (m(3 * i) + m1, m1 + m(3 * i + 2))
         }
         let (s0, s1, s2) = (row(0), row(1), row(2))
-        return (s0.0 + s1.0, s0.1 + s1.1, s1.0 + s2.0, s1.1 + s2.1)
+        (y[0], y[1], y[2], y[3]) = (s0.0 + s1.0, s0.1 + s1.1, s1.0 + s2.0, s1.1 + s2.1)
     }
 
     /// Aᵀ M A for F(2x2, 3x3), Aᵀ = [1 1 1 0; 0 1 -1 -1].
     @inline(__always)
-    private static func outputs4(_ m: (Int) -> V) -> (V, V, V, V) {
+    private static func outputs4(_ m: (Int) -> V, into y: UnsafeMutablePointer<V>) {
         @inline(__always) func row(_ i: Int) -> (V, V) {
             let (m1, m2) = (m(4 * i + 1), m(4 * i + 2))
             return (m(4 * i) + m1 + m2, m1 - m2 - m(4 * i + 3))
         }
         let (s0, s1, s2, s3) = (row(0), row(1), row(2), row(3))
-        return (s0.0 + s1.0 + s2.0, s0.1 + s1.1 + s2.1, s1.0 - s2.0 - s3.0, s1.1 - s2.1 - s3.1)
+        (y[0], y[1], y[2], y[3]) = (s0.0 + s1.0 + s2.0, s0.1 + s1.1 + s2.1, s1.0 - s2.0 - s3.0, s1.1 - s2.1 - s3.1)
+    }
+
+    /// Aᵀ M A for F(4x4, 2x2) at the points 0, 1, -1, -2 and ∞,
+    /// Aᵀ = [1 1 1 1 0; 0 1 -1 -2 0; 0 1 1 4 0; 0 1 -1 -8 1].
+    @inline(__always)
+    private static func outputs5(_ m: (Int) -> V, into y: UnsafeMutablePointer<V>) {
+        @inline(__always) func along(_ v: (V, V, V, V, V)) -> (V, V, V, V) {
+            let (sum, difference) = (v.1 + v.2, v.1 - v.2)
+            return (v.0 + sum + v.3, difference - 2 * v.3, sum + 4 * v.3, difference - 8 * v.3 + v.4)
+        }
+        @inline(__always) func row(_ i: Int) -> (V, V, V, V) { along((m(5 * i), m(5 * i + 1), m(5 * i + 2), m(5 * i + 3), m(5 * i + 4))) }
+        let (s0, s1, s2, s3, s4) = (row(0), row(1), row(2), row(3), row(4))
+        (y[0], y[4], y[8], y[12]) = along((s0.0, s1.0, s2.0, s3.0, s4.0))
+        (y[1], y[5], y[9], y[13]) = along((s0.1, s1.1, s2.1, s3.1, s4.1))
+        (y[2], y[6], y[10], y[14]) = along((s0.2, s1.2, s2.2, s3.2, s4.2))
+        (y[3], y[7], y[11], y[15]) = along((s0.3, s1.3, s2.3, s3.3, s4.3))
     }
 }
 

@@ -134,6 +134,11 @@ import Testing
         #expect(!WinogradKernel.applies(input: [1, 32, 32, 32], weight: [32, 32, 3, 3], geometry: strided))
     }
 
+    /// How far Winograd's lanes form may be from the reference, relative
+    /// to the largest output: F(4x4, 2x2)'s transforms have coefficients up
+    /// to 8 and 1/6, and lose about twice what the others do.
+    static func winogradBound(_ form: String) -> Double { form.contains("F(4x4") ? 4e-5 : 1e-5 }
+
     /// Epilogue form `form` (shift and relu, shift and tanh, shift, residual
     /// and relu, shift and prelu) of a [N, C, H, W] `plain` output, and
     /// what it gives.
@@ -160,7 +165,7 @@ import Testing
             func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
             let (c, o, pad) = (pick([32, 40, 64]), pick([16, 20, 64]), pick([0, 1]))
             let (ho, wo) = (pick([1, 7, 8, 14]), pick([3, 8, 13]))
-            let tiles = (ho + 1) / 2 * ((wo + 1) / 2), n = max(pick([1, 2]), (16 + tiles - 1) / tiles)
+            let tiles = (ho + 1) / 2 * ((wo + 1) / 2), n = max(pick([1, 2, 8]), (16 + tiles - 1) / tiles)
             let x = Self.random([n, c, ho + 2 - 2 * pad, wo + 2 - 2 * pad], &rng), weight = Self.random([o, c, 3, 3], &rng)
             let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(9 * c).squareRoot() }
             let g = Convolution.Geometry(stride: (1, 1), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
@@ -183,7 +188,7 @@ import Testing
             func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
             let (c, o, pad, h, w) = (pick([16, 32, 64]), pick([16, 20, 64]), pick([0, 1]), pick([8, 13, 14]), pick([9, 14, 32]))
             let ho = (h + 2 * pad - 4) / 2 + 1, wo = (w + 2 * pad - 4) / 2 + 1
-            let tiles = (ho + 1) / 2 * ((wo + 1) / 2), n = max(pick([1, 2]), (16 + tiles - 1) / tiles)
+            let tiles = (ho + 1) / 2 * ((wo + 1) / 2), n = max(pick([1, 2, 8]), (16 + tiles - 1) / tiles)
             let x = Self.random([n, c, h, w], &rng), weight = Self.random([o, c, 4, 4], &rng)
             let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(16 * c).squareRoot() }
             let g = Convolution.Geometry(stride: (2, 2), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
@@ -199,7 +204,8 @@ import Testing
             let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
                                shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
             let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
-            #expect(Self.error(fast, expected) < 1e-5, "strided \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
+            #expect(Self.error(fast, expected) < Self.winogradBound(kernel.form),
+                    "strided \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
         }
         let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
         for (input, weight) in [([2, 16, 8, 8], [32, 16, 3, 3]), ([2, 32, 8, 8], [8, 32, 3, 3]), ([1, 32, 6, 6], [32, 32, 3, 3]),
@@ -224,8 +230,9 @@ import Testing
         for trial in 0..<24 {
             func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
             let (c, o, h, w) = (pick([32, 40, 64]), pick([16, 20, 32]), pick([1, 4, 7]), pick([2, 7, 16]))
-            // At least the 16 tiles per phase it takes, sometimes across several images.
-            let n = max(pick([1, 3]), (16 + (h + 1) / 2 * ((w + 1) / 2) - 1) / ((h + 1) / 2 * ((w + 1) / 2)))
+            // At least the 16 tiles per phase it takes, sometimes across several images; with 8 images, enough
+            // for tiles of 4x4 on the larger maps.
+            let n = max(pick([1, 3, 8]), (16 + (h + 1) / 2 * ((w + 1) / 2) - 1) / ((h + 1) / 2 * ((w + 1) / 2)))
             let x = Self.random([n, c, h, w], &rng), weight = Self.random([c, o, 4, 4], &rng)
             let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(4 * c).squareRoot() }
             #expect(LanesWinogradKernel.transposedApplies(input: x.shape, weight: weight.shape, stride: (2, 2), padding: (1, 1),
@@ -242,7 +249,7 @@ import Testing
             let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
                                shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
             let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
-            #expect(Self.error(fast, expected) < 1e-5, "trial \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
+            #expect(Self.error(fast, expected) < Self.winogradBound(kernel.form), "trial \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
         }
         for (input, weight, stride, padding) in [([1, 16, 8, 8], [16, 32, 4, 4], (2, 2), (1, 1)), ([1, 32, 8, 8], [32, 8, 4, 4], (2, 2), (1, 1)),
                                                  ([1, 32, 8, 8], [32, 32, 3, 3], (2, 2), (1, 1)), ([1, 32, 8, 8], [32, 32, 4, 4], (2, 2), (0, 0)),
