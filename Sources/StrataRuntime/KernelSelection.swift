@@ -234,6 +234,11 @@ struct KernelSelector {
                 let winograd = LanesWinogradKernel(transposed: x, weight: w, scale: t.scale, epilogue: epilogue(), blocked: blocked)
                 kernel = winograd
                 summary = "gemm conv_transpose 4x4 \(winograd.form)"
+            } else if TransposedColumnsKernel.applies(weight: w.shape, stride: g.stride, padding: g.padding, outputPadding: g.outputPadding,
+                                                      dilation: g.dilation, groups: g.groups) {
+                let columns = TransposedColumnsKernel(input: x, weight: w, scale: t.scale, epilogue: epilogue(), blocked: blocked.input)
+                kernel = columns
+                summary = "gemm conv_transpose 4x4\(columns.form)"
             } else {
                 let phases = TransposedKernel(input: x, weight: w, stride: g.stride, padding: g.padding, outputPadding: g.outputPadding,
                                               dilation: g.dilation, groups: g.groups, scale: t.scale, epilogue: epilogue(), blocked: blocked)

@@ -221,6 +221,35 @@ import Testing
         }
     }
 
+    /// `TransposedColumnsKernel` against the reference: plain and blocked
+    /// inputs (partial blocks), rows narrower and wider than 16 pixels, a
+    /// 1x1 map, a shift and sigmoid or a residual.
+    @Test func transposedColumnsMatchReference() {
+        var rng = Random(seed: 37)
+        let pool = ThreadPool(threads: 2)
+        for (trial, (n, c, h, w)) in [(2, 32, 14, 14), (1, 20, 7, 7), (3, 3, 1, 1), (2, 16, 5, 20), (1, 40, 9, 33)].enumerated() {
+            let x = Self.random([n, c, h, w], &rng), weight = Self.random([c, 1, 4, 4], &rng), bias = Self.random([1], &rng)
+            #expect(TransposedColumnsKernel.applies(weight: weight.shape, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
+                                                    dilation: (1, 1), groups: 1))
+            let plain = Convolution.transposed(x, weight: weight, bias: bias, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
+                                               dilation: (1, 1), groups: 1)
+            let residual = Self.random(plain.shape, &rng)
+            let (steps, expected): ([FusedEpilogue.Step], Tensor) = trial % 2 == 0
+                ? ([.channelShift(bias.data), .function(.sigmoid)], Activation.sigmoid.forward(plain))
+                : ([.channelShift(bias.data), .residual(0)], Elementwise.sum([plain, residual]))
+            for blocked in [false, true] {
+                let kernel = TransposedColumnsKernel(input: x.shape, weight: weight, epilogue: FusedEpilogue(steps: steps), blocked: blocked)
+                #expect(kernel.outputShape == plain.shape)
+                let fast = Self.run(kernel, blocked ? Self.blocked(x) : x, residuals: [residual], shape: plain.shape, pool: pool)
+                #expect(Self.error(fast, expected) < 1e-5, "\(x.shape) blocked \(blocked): error \(Self.error(fast, expected))")
+            }
+        }
+        #expect(!TransposedColumnsKernel.applies(weight: [8, 2, 4, 4], stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
+                                                 dilation: (1, 1), groups: 1))
+        #expect(!TransposedColumnsKernel.applies(weight: [8, 1, 3, 3], stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
+                                                 dilation: (1, 1), groups: 1))
+    }
+
     /// `LanesWinogradKernel` on transposed convolutions against the reference: odd and even maps
     /// (tiles past a 7x7 map's edge), partial blocks in and out, tiles
     /// numbered across images, every epilogue form, any layout.
