@@ -52,6 +52,33 @@ public enum ChannelBlocks {
             }
         }
     }
+
+    /// Moves one block's `count` channels of `pixels` pixels between a
+    /// plain layout (channel planes from `plain`) and its blocked one (16
+    /// floats a pixel from `blocked`): into the blocks when `intoBlocks`,
+    /// out of them otherwise. 16 pixels at a time (the last 16 overlap the
+    /// others); a map of fewer pixels float by float.
+    public static func move(plain: UnsafeMutablePointer<Float>, blocked: UnsafeMutablePointer<Float>, count: Int, pixels: Int,
+                            intoBlocks: Bool) {
+        guard pixels >= size else {
+            for j in 0..<count {
+                for p in 0..<pixels {
+                    if intoBlocks { blocked[p * size + j] = plain[j * pixels + p] } else { plain[j * pixels + p] = blocked[p * size + j] }
+                }
+            }
+            return
+        }
+        var p = 0
+        while p < pixels {
+            p = min(p, pixels - size)
+            if intoBlocks {
+                transpose(plain + p, pixels: count, sourceStride: pixels, into: blocked + p * size, stride: size)
+            } else {
+                transpose(blocked + p * size, into: plain + p, stride: pixels, count: count)
+            }
+            p += size
+        }
+    }
 }
 
 /// A kernel that may read or write values in channel blocks: ordinary and

@@ -240,24 +240,15 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         }
     }
 
-    /// A plain [N, C, H, W] input into blocks: 16 channels of 16 pixels at a time (the last 16 overlap the others).
+    /// A plain [N, C, H, W] input into blocks, block by block.
     private func block(_ x: UnsafePointer<Float>, into copy: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let c = inputShape[1], pixels = inputShape[2] * inputShape[3], size = ChannelBlocks.size, blocks = ChannelBlocks.blocks(c)
         // A small input (a VAE's 64 x 7 x 7 per image) costs less than waking the workers for it.
         let jobs = inputShape[0] * blocks, serial = inputShape[0] * c * pixels < 1 << 16
         let copyBlock = { (job: Int) in
-            let (b, block) = (job / blocks, job % blocks), count = min(size, c - block * size)
-            let plane = x + (b * c + block * size) * pixels, target = copy + job * pixels * size
-            guard pixels >= size else {
-                for j in 0..<count { for p in 0..<pixels { target[p * size + j] = plane[j * pixels + p] } }
-                return
-            }
-            var p = 0
-            while p < pixels {
-                p = min(p, pixels - size)
-                ChannelBlocks.transpose(plane + p, pixels: count, sourceStride: pixels, into: target + p * size, stride: size)
-                p += size
-            }
+            let (b, block) = (job / blocks, job % blocks)
+            ChannelBlocks.move(plain: UnsafeMutablePointer(mutating: x + (b * c + block * size) * pixels), blocked: copy + job * pixels * size,
+                               count: min(size, c - block * size), pixels: pixels, intoBlocks: true)
         }
         if serial {
             for job in 0..<jobs { copyBlock(job) }

@@ -28,21 +28,11 @@ extension UnblockedInput: PreparedKernel {
                     pool: ThreadPool) {
         let (channels, pixels, size) = (shape[1], shape.dropFirst(2).reduce(1, *), ChannelBlocks.size)
         let blocks = ChannelBlocks.blocks(channels), buffer = buffer
-        // One job per block of an image; its pixels transposed 16 at a time into its channels' planes (the last 16
-        // overlap the others), a map of fewer pixels float by float.
+        // One job per block of an image.
         pool.parallelFor(shape[0] * blocks) { job, _ in
-            let (b, block) = (job / blocks, job % blocks), first = block * size, count = min(size, channels - first)
-            let source = x + job * pixels * size, target = buffer + (b * channels + first) * pixels
-            guard pixels >= size else {
-                for j in 0..<count { for p in 0..<pixels { target[j * pixels + p] = source[p * size + j] } }
-                return
-            }
-            var p = 0
-            while p < pixels {
-                p = min(p, pixels - size)
-                ChannelBlocks.transpose(source + p * size, into: target + p, stride: pixels, count: count)
-                p += size
-            }
+            let (b, block) = (job / blocks, job % blocks), first = block * size
+            ChannelBlocks.move(plain: buffer + (b * channels + first) * pixels, blocked: UnsafeMutablePointer(mutating: x + job * pixels * size),
+                               count: min(size, channels - first), pixels: pixels, intoBlocks: false)
         }
         inner.run(buffer, residuals: residuals, output: output, pool: pool)
     }

@@ -134,6 +134,22 @@ import Testing
         #expect(!WinogradKernel.applies(input: [1, 32, 32, 32], weight: [32, 32, 3, 3], geometry: strided))
     }
 
+    /// A lanes-form Winograd kernel, `make(layout, epilogue)`, against
+    /// `plain` (the bare convolution) through epilogue form `form`, its
+    /// input and output in a random layout (a residual in the output's).
+    static func expectLanes(_ x: Tensor, plain: Tensor, bias: [Float], form: Int, rng: inout Random, pool: ThreadPool, _ label: String,
+                            make: ((Bool, Bool), FusedEpilogue) -> LanesWinogradKernel) {
+        let residual = random(plain.shape, &rng), slopes = random([plain.shape[1]], &rng).data
+        let (steps, expected) = epilogue(form, plain, bias: bias, residual: residual, slopes: slopes)
+        let layout = (rng.next() % 2 == 1, rng.next() % 2 == 1)
+        let kernel = make(layout, FusedEpilogue(steps: steps))
+        #expect(kernel.outputShape == plain.shape)
+        let raw = run(kernel, layout.0 ? blocked(x) : x, residuals: [layout.1 ? blocked(residual) : residual],
+                      shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
+        let fast = layout.1 ? unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
+        #expect(error(fast, expected) < winogradBound(kernel.form), "\(label), \(layout): error \(error(fast, expected))")
+    }
+
     /// How far Winograd's lanes form may be from the reference, relative
     /// to the largest output: F(4x4, 2x2)'s transforms have coefficients up
     /// to 8 and 1/6, and lose about twice what the others do.
@@ -161,51 +177,26 @@ import Testing
     @Test func lanesWinogradMatchesReference() {
         var rng = Random(seed: 31)
         let pool = ThreadPool(threads: 2)
-        for trial in 0..<24 {
+        for trial in 0..<40 {
             func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
-            let (c, o, pad) = (pick([32, 40, 64]), pick([16, 20, 64]), pick([0, 1]))
-            let (ho, wo) = (pick([1, 7, 8, 14]), pick([3, 8, 13]))
+            // 3x3 of stride 1, then 4x4 of stride 2 (four 2x2 convolutions of the input's phases), on even and odd inputs.
+            let strided = trial >= 24, k = strided ? 4 : 3, s = strided ? 2 : 1
+            let (c, o, pad) = (pick(strided ? [16, 32, 64] : [32, 40, 64]), pick([16, 20, 64]), pick([0, 1]))
+            let (ho, wo) = (pick([1, 7, 8, 14]), pick([3, 8, 13])), odd = strided ? pick([0, 1]) : 0
             let tiles = (ho + 1) / 2 * ((wo + 1) / 2), n = max(pick([1, 2, 8]), (16 + tiles - 1) / tiles)
-            let x = Self.random([n, c, ho + 2 - 2 * pad, wo + 2 - 2 * pad], &rng), weight = Self.random([o, c, 3, 3], &rng)
-            let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(9 * c).squareRoot() }
-            let g = Convolution.Geometry(stride: (1, 1), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
-            #expect(LanesWinogradKernel.applies(input: x.shape, weight: weight.shape, geometry: g))
-            let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[$0 / (c * 9)] })
-            let plain = Convolution.forward(x, weight: scaled, bias: bias, g)
-            let residual = Self.random(plain.shape, &rng), slopes = Self.random([o], &rng).data
-            let (steps, expected) = Self.epilogue(trial % 4, plain, bias: bias.data, residual: residual, slopes: slopes)
-            let layout = (pick([0, 1]) == 1, pick([0, 1]) == 1)
-            let kernel = LanesWinogradKernel(convolution: x.shape, weight: weight, padding: (pad, pad), scale: scale,
-                                             epilogue: FusedEpilogue(steps: steps), blocked: layout)
-            #expect(kernel.outputShape == plain.shape)
-            let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
-                               shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
-            let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
-            #expect(Self.error(fast, expected) < 1e-5, "trial \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
-        }
-        // 4x4 of stride 2 as four 2x2 convolutions of the input's phases: even and odd inputs, with and without padding.
-        for trial in 0..<16 {
-            func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
-            let (c, o, pad, h, w) = (pick([16, 32, 64]), pick([16, 20, 64]), pick([0, 1]), pick([8, 13, 14]), pick([9, 14, 32]))
-            let ho = (h + 2 * pad - 4) / 2 + 1, wo = (w + 2 * pad - 4) / 2 + 1
-            let tiles = (ho + 1) / 2 * ((wo + 1) / 2), n = max(pick([1, 2, 8]), (16 + tiles - 1) / tiles)
-            let x = Self.random([n, c, h, w], &rng), weight = Self.random([o, c, 4, 4], &rng)
-            let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(16 * c).squareRoot() }
-            let g = Convolution.Geometry(stride: (2, 2), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
-            #expect(LanesWinogradKernel.stridedApplies(input: x.shape, weight: weight.shape, geometry: g))
-            let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[$0 / (c * 16)] })
-            let plain = Convolution.forward(x, weight: scaled, bias: bias, g)
-            let residual = Self.random(plain.shape, &rng), slopes = Self.random([o], &rng).data
-            let (steps, expected) = Self.epilogue(trial % 4, plain, bias: bias.data, residual: residual, slopes: slopes)
-            let layout = (pick([0, 1]) == 1, pick([0, 1]) == 1)
-            let kernel = LanesWinogradKernel(strided: x.shape, weight: weight, padding: (pad, pad), scale: scale,
-                                             epilogue: FusedEpilogue(steps: steps), blocked: layout)
-            #expect(kernel.outputShape == plain.shape)
-            let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
-                               shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
-            let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
-            #expect(Self.error(fast, expected) < Self.winogradBound(kernel.form),
-                    "strided \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
+            let x = Self.random([n, c, s * (ho - 1) + k - 2 * pad + odd, s * (wo - 1) + k - 2 * pad + odd], &rng)
+            let weight = Self.random([o, c, k, k], &rng)
+            let bias = Self.random([o], &rng), scale = Self.random([o], &rng).data.map { $0 / Float(k * k * c).squareRoot() }
+            let g = Convolution.Geometry(stride: (s, s), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
+            #expect(strided ? LanesWinogradKernel.stridedApplies(input: x.shape, weight: weight.shape, geometry: g)
+                    : LanesWinogradKernel.applies(input: x.shape, weight: weight.shape, geometry: g))
+            let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[$0 / (c * k * k)] })
+            Self.expectLanes(x, plain: Convolution.forward(x, weight: scaled, bias: bias, g), bias: bias.data, form: trial % 4, rng: &rng,
+                             pool: pool, "trial \(trial): \(c) -> \(o), \(x.shape), \(k)x\(k)") { layout, epilogue in
+                strided ? LanesWinogradKernel(strided: x.shape, weight: weight, padding: (pad, pad), scale: scale, epilogue: epilogue, blocked: layout)
+                    : LanesWinogradKernel(convolution: x.shape, weight: weight, padding: (pad, pad), scale: scale, epilogue: epilogue,
+                                          blocked: layout)
+            }
         }
         let g = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
         for (input, weight) in [([2, 16, 8, 8], [32, 16, 3, 3]), ([2, 32, 8, 8], [8, 32, 3, 3]), ([1, 32, 6, 6], [32, 32, 3, 3]),
@@ -269,16 +260,10 @@ import Testing
             let scaled = Tensor(shape: weight.shape, data: weight.data.enumerated().map { $1 * scale[($0 / 16) % o] })
             let plain = Convolution.transposed(x, weight: scaled, bias: bias, stride: (2, 2), padding: (1, 1), outputPadding: (0, 0),
                                                dilation: (1, 1), groups: 1)
-            let residual = Self.random(plain.shape, &rng), slopes = Self.random([o], &rng).data
-            let (steps, expected) = Self.epilogue(trial % 4, plain, bias: bias.data, residual: residual, slopes: slopes)
-            let layout = (pick([0, 1]) == 1, pick([0, 1]) == 1)
-            let kernel = LanesWinogradKernel(transposed: x.shape, weight: weight, scale: scale, epilogue: FusedEpilogue(steps: steps),
-                                                  blocked: layout)
-            #expect(kernel.outputShape == plain.shape)
-            let raw = Self.run(kernel, layout.0 ? Self.blocked(x) : x, residuals: [layout.1 ? Self.blocked(residual) : residual],
-                               shape: [layout.1 ? ChannelBlocks.floats(plain.shape) : plain.count], pool: pool)
-            let fast = layout.1 ? Self.unblocked(raw, plain.shape) : Tensor(shape: plain.shape, data: raw.data)
-            #expect(Self.error(fast, expected) < Self.winogradBound(kernel.form), "trial \(trial): \(c) -> \(o), \(x.shape), \(layout): error \(Self.error(fast, expected))")
+            Self.expectLanes(x, plain: plain, bias: bias.data, form: trial % 4, rng: &rng, pool: pool,
+                             "trial \(trial): \(c) -> \(o), \(x.shape)") { layout, epilogue in
+                LanesWinogradKernel(transposed: x.shape, weight: weight, scale: scale, epilogue: epilogue, blocked: layout)
+            }
         }
         for (input, weight, stride, padding) in [([1, 16, 8, 8], [16, 32, 4, 4], (2, 2), (1, 1)), ([1, 32, 8, 8], [32, 8, 4, 4], (2, 2), (1, 1)),
                                                  ([1, 32, 8, 8], [32, 32, 3, 3], (2, 2), (1, 1)), ([1, 32, 8, 8], [32, 32, 4, 4], (2, 2), (0, 0)),
