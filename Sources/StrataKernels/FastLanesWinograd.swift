@@ -1,15 +1,17 @@
-/// Winograd's minimal filtering F(2x2, r x r) on tiles numbered across
-/// the batch, with the output channels in the GEMM's lanes: for 3x3
-/// convolutions of stride 1 on maps the row form (`WinogradKernel`) does
-/// not take (ResNet-20's 8x8 stage: its groups of 8 tiles along a row),
-/// for convolutions of kernel 4 and stride 2 (a DCGAN discriminator's and
-/// a VAE encoder's downsampling layers), and for transposed convolutions
-/// of kernel 4, stride 2 and padding 1 (a DCGAN generator's and a VAE
-/// decoder's upsampling layers), phase by phase. A 4x4 convolution of
-/// stride 2 is the sum of four 2x2 convolutions of stride 1, one per
-/// input phase (rows and columns of one parity, taps (2a + py, 2b + px)):
-/// a 2x2 convolution whose channels are the input's four phases, read
-/// straight from the input at a stride of 2. Each of a transposed layer's four output phases
+/// Winograd's minimal filtering F(m x m, r x r) on tiles numbered across
+/// the batch, with the output channels in the GEMM's lanes, for:
+/// - 3x3 convolutions of stride 1 on maps of any size, where values may
+///   be in channel blocks (the row form, `WinogradKernel`, takes those
+///   whose values stay plain);
+/// - convolutions of kernel 4 and stride 2 (a DCGAN discriminator's and a
+///   VAE encoder's downsampling layers). Such a layer is the sum of four
+///   2x2 convolutions of stride 1, one per input phase (rows and columns
+///   of one parity, taps (2a + py, 2b + px)): a 2x2 convolution whose
+///   channels are the input's four phases, read straight from the input
+///   at a stride of 2;
+/// - transposed convolutions of kernel 4, stride 2 and padding 1 (a DCGAN
+///   generator's and a VAE decoder's upsampling layers), phase by phase.
+/// Each of a transposed layer's four output phases
 /// (`TransposedKernel`) is an ordinary 2x2 convolution of the input: phase
 /// (qy, qx) pixel (i, j) is output (2i + qy, 2j + qx) and reads inputs
 /// (i - 1 + qy + a, j - 1 + qx + b) through weights (3 - qy - 2a, 3 - qx - 2b),
