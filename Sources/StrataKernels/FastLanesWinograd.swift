@@ -174,7 +174,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         depth = reads.count * channels.input
         let k = reads.count * c
         (tileRows, tilesPerRow) = ((phaseSize.0 + tile - 1) / tile, (phaseSize.1 + tile - 1) / tile)
-        // Weights of a phase beyond about 512 KB (α² C O floats) come from L3 for each job: then jobs are as large
+        // Weights of a phase beyond about 512 KB (α² k O floats, k the depth) come from L3 for each job: then jobs are as large
         // as 4 MB of V and M allow (DCGAN's 512 -> 256 layer 20 -> 14 ms at batch 32); otherwise about 128 KB keep
         // more of them in L2 (its 128 -> 64 layer 15.5 -> 14.7 ms).
         let budget = positions * k * o > 131_072 ? 1 << 20 : 32_768
@@ -212,6 +212,14 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     }
 
     deinit { blockedCopy?.deallocate() }
+
+    /// Whether the row form (`WinogradKernel`) takes this layer too: a 3x3 one on a map it tiles.
+    public var rowFormApplies: Bool {
+        guard alpha == 4, let window = phases.first?.window else { return false }
+        let pad = (-window.0, -window.1)
+        return WinogradKernel.applies(input: inputShape, weight: [outputShape[1], inputShape[1], 3, 3],
+                                      geometry: Convolution.Geometry(stride: (1, 1), padBegin: pad, padEnd: pad, dilation: (1, 1), groups: 1))
+    }
 
     /// Floats of scratch each worker needs: V, then M.
     public var scratchFloats: Int { alpha * alpha * (depth + channels.output) * jobTiles }

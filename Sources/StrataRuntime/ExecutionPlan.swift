@@ -165,10 +165,11 @@ public final class ExecutionPlan: @unchecked Sendable {
         arena.deallocate()
     }
 
-    /// Whether a choice is a kernel that has a faster twin for values out of blocks (Winograd's lanes form).
+    /// Whether a choice is a kernel with a faster twin for values out of blocks (Winograd's lanes form of a
+    /// layer the row form takes too).
     private static func gainsFromBlocks(_ choice: (choice: KernelChoice, chained: Node?)?) -> Bool {
         guard case (.fast(let kernel, _, _), nil)? = choice else { return false }
-        return kernel is LanesWinogradKernel
+        return (kernel as? LanesWinogradKernel)?.rowFormApplies == true
     }
 
     /// The arena, on 2 MB pages where the system gives them: kernels touch

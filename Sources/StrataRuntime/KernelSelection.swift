@@ -186,18 +186,15 @@ struct KernelSelector {
                 summary = "gemm conv 3x3 \(winograd.form)"
                 break
             }
-            if lanes {
-                let winograd = LanesWinogradKernel(convolution: input, weight: weight, padding: g.padBegin, scale: t.scale,
-                                                   epilogue: epilogue(), blocked: blocked)
+            let strided = winograd && !lanes && LanesWinogradKernel.stridedApplies(input: input, weight: weight.shape, geometry: g)
+            if lanes || strided {
+                let winograd = strided
+                    ? LanesWinogradKernel(strided: input, weight: weight, padding: g.padBegin, scale: t.scale, epilogue: epilogue(),
+                                          blocked: blocked)
+                    : LanesWinogradKernel(convolution: input, weight: weight, padding: g.padBegin, scale: t.scale, epilogue: epilogue(),
+                                          blocked: blocked)
                 kernel = winograd
-                summary = "gemm conv 3x3 \(winograd.form)"
-                break
-            }
-            if winograd, LanesWinogradKernel.stridedApplies(input: input, weight: weight.shape, geometry: g) {
-                let winograd = LanesWinogradKernel(strided: input, weight: weight, padding: g.padBegin, scale: t.scale,
-                                                   epilogue: epilogue(), blocked: blocked)
-                kernel = winograd
-                summary = "gemm conv 4x4 s2x2 \(winograd.form)"
+                summary = "gemm conv \(weight.shape[2])x\(weight.shape[3]) " + (strided ? "s2x2 " : "") + winograd.form
                 break
             }
             let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(), shuffle: t.shuffle,
