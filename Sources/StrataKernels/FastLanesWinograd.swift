@@ -277,8 +277,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
             transformInputs(x, phase: phases[phase], tiles: tiles, into: v)
             for xi in 0..<positions {
                 let target = PackedGEMM.Target(output: m + xi * mStride, origin: 0, rowStride: channels.output)
-                for block in 0..<(o + width - 1) / width {
+                let blocks = (o + width - 1) / width
+                for block in Swift.stride(from: 0, to: blocks, by: 2) {
                     let weights = u + (phase * positions + xi) * packedSize + block * k * width
+                    let pair = block + 1 < blocks ? PackedGEMM.Pair(offset: 4 * k * width, column: (block + 1) * width,
+                                                                    width: min(width, o - (block + 1) * width), target: target) : nil
                     for rowBlock in 0..<(count + PackedGEMM.rows - 1) / PackedGEMM.rows {
                         let rows = PackedGEMM.rowsOf(block: rowBlock, m: count), r0 = rows.lowerBound
                         // Rows past the block repeat its first; they are not stored.
@@ -287,7 +290,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                                         epilogue: none, target: target,
                                         rowsAt: PackedGEMM.Stride(v + xi * vStride + r0 * depth, step: 4),
                                         spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
-                                        columnsAt: PackedGEMM.Stride(weights, step: 4 * width))
+                                        columnsAt: PackedGEMM.Stride(weights, step: 4 * width), pair: pair)
                     }
                 }
             }

@@ -67,17 +67,21 @@ public final class LinearKernel: @unchecked Sendable {
             let a = packedWeights.baseAddress!
             pool.parallelFor(split.items) { item, _ in
                 let (job, blocks) = split.item(item)
-                // A block's weights stay in cache while the job's rows pass.
-                for block in blocks {
+                let target = PackedGEMM.Target(output: output, origin: 0, rowStride: o)
+                // A block's weights (or two's) stay in cache while the job's rows pass.
+                for block in Swift.stride(from: blocks.lowerBound, to: blocks.upperBound, by: 2) {
+                    let pair = block + 1 < blocks.upperBound ? PackedGEMM.Pair(offset: 4 * f * width, column: (block + 1) * width,
+                                                                               width: min(width, o - (block + 1) * width),
+                                                                               target: target) : nil
                     for t in (job * Self.tilesPerJob)..<min(tiles, (job + 1) * Self.tilesPerJob) {
                         let rows = PackedGEMM.rowsOf(block: t, m: self.rows), r0 = rows.lowerBound
                         // Rows past the block repeat its first; they are not stored.
                         func spread(_ i: Int) -> Int { r0 + i < rows.upperBound ? 4 * i * f : 0 }
                         PackedGEMM.tile(rows: rows, k: f, column: block * width, width: min(width, o - block * width),
-                                        epilogue: tile, target: PackedGEMM.Target(output: output, origin: 0, rowStride: o),
+                                        epilogue: tile, target: target,
                                         rowsAt: PackedGEMM.Stride(x + r0 * f, step: 4),
                                         spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
-                                        columnsAt: PackedGEMM.Stride(a + block * f * width, step: 4 * width))
+                                        columnsAt: PackedGEMM.Stride(a + block * f * width, step: 4 * width), pair: pair)
                     }
                 }
             }

@@ -1,3 +1,6 @@
+import CKernelSupport
+import Foundation
+
 /// The fast path of convolutions and linear layers: C = A * B in 6 x 16
 /// register tiles, 12 accumulators of 8 lanes, two loads of B and one
 /// broadcast of A filling AVX2's 16 vector registers, the epilogue applied
@@ -213,6 +216,10 @@ public enum PackedGEMM {
     /// closures made the tile an out-of-line call per depth.
     public protocol Walk {
         func callAsFunction(_ kk: Int) -> UnsafeRawPointer
+        /// The same walk for the AVX-512 loop.
+        var c: strata_walk { get }
+        /// The walk `bytes` further on at every depth.
+        func shifted(_ bytes: Int) -> Self
     }
 
     /// At `base` plus kk * `step` bytes: packed weights, rows of a matrix.
@@ -223,6 +230,10 @@ public enum PackedGEMM {
 
         @inline(__always)
         public func callAsFunction(_ kk: Int) -> UnsafeRawPointer { base + kk &* step }
+
+        public var c: strata_walk { strata_walk(base: base.assumingMemoryBound(to: CChar.self), step: step, offsets: nil) }
+
+        public func shifted(_ bytes: Int) -> Stride { Stride(base + bytes, step: step) }
     }
 
     /// At `base` plus `offsets[kk]` bytes: the taps of a band.
@@ -233,6 +244,31 @@ public enum PackedGEMM {
 
         @inline(__always)
         public func callAsFunction(_ kk: Int) -> UnsafeRawPointer { base + offsets[kk] }
+
+        public var c: strata_walk { strata_walk(base: base.assumingMemoryBound(to: CChar.self), step: 0, offsets: offsets) }
+
+        public func shifted(_ bytes: Int) -> Table { Table(base + bytes, offsets: offsets) }
+    }
+
+    /// Whether tiles run their depth loop on AVX-512 (`strata_wide_tile`):
+    /// where the processor has it, unless STRATA_NO_AVX512 is set (to time
+    /// or test the AVX2 loop on such a machine).
+    public static let avx512 = strata_wide_tile_available() != 0 && ProcessInfo.processInfo.environment["STRATA_NO_AVX512"] == nil
+
+    /// Six rows of 16 sums, as a tile stores them.
+    typealias Sums = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+
+    /// 16 more columns a tile computes with its own: B's values `offset`
+    /// bytes on from the tile's, C's at `column` of `target`. On AVX-512
+    /// the two share each load of A (two groups of sums fill its registers
+    /// as one does AVX2's); elsewhere they are two tiles. With a carry, the
+    /// second group's sums are carried `carried` floats after the first's.
+    public struct Pair {
+        public var offset: Int, column: Int, width: Int, target: Target
+
+        public init(offset: Int, column: Int, width: Int, target: Target) {
+            (self.offset, self.column, self.width, self.target) = (offset, column, width, target)
+        }
     }
 
     /// One 6 x 16 tile of C: rows `rows` (at most 6), columns
@@ -244,9 +280,57 @@ public enum PackedGEMM {
     @inline(__always)
     public static func tile(rows: Range<Int>, k: Int, depth: Range<Int>? = nil, carry: UnsafeMutablePointer<Float>? = nil,
                             column: Int, width: Int, epilogue: TileEpilogue, target: Target,
-                            rowsAt: some Walk, spread: Spread = packedSpread, columnsAt: some Walk) {
-        let (row, height) = (rows.lowerBound, rows.count)
+                            rowsAt: some Walk, spread: Spread = packedSpread, columnsAt: some Walk, pair: Pair? = nil) {
         let depth = depth ?? 0..<k
+        guard avx512 && width > 8 else {
+            narrow(rows: rows, k: k, depth: depth, carry: carry, column: column, width: width, epilogue: epilogue, target: target,
+                   rowsAt: rowsAt, spread: spread, columnsAt: columnsAt)
+            guard let pair else { return }
+            return narrow(rows: rows, k: k, depth: depth, carry: carry.map { $0 + carried }, column: pair.column, width: pair.width,
+                          epilogue: epilogue, target: pair.target, rowsAt: rowsAt, spread: spread, columnsAt: columnsAt.shifted(pair.offset))
+        }
+        if let pair, pair.width <= 8 {
+            // The AVX-512 loop reads 16 columns of each group.
+            wide(rows: rows, k: k, depth: depth, carry: carry, column: column, width: width, epilogue: epilogue, target: target,
+                 rowsAt: rowsAt, spread: spread, columnsAt: columnsAt, pair: nil)
+            return narrow(rows: rows, k: k, depth: depth, carry: carry.map { $0 + carried }, column: pair.column, width: pair.width,
+                          epilogue: epilogue, target: pair.target, rowsAt: rowsAt, spread: spread, columnsAt: columnsAt.shifted(pair.offset))
+        }
+        wide(rows: rows, k: k, depth: depth, carry: carry, column: column, width: width, epilogue: epilogue, target: target,
+             rowsAt: rowsAt, spread: spread, columnsAt: columnsAt, pair: pair)
+    }
+
+    /// `tile` on AVX-512 (`strata_wide_tile`), with its pair if any.
+    @inline(__always)
+    static func wide(rows: Range<Int>, k: Int, depth: Range<Int>, carry: UnsafeMutablePointer<Float>?, column: Int, width: Int,
+                     epilogue: TileEpilogue, target: Target, rowsAt: some Walk, spread: Spread, columnsAt: some Walk, pair: Pair?) {
+        let (row, height) = (rows.lowerBound, rows.count), count = pair == nil ? carried : 2 * carried
+        var sums: (Sums, Sums) = ((SIMD16(), SIMD16(), SIMD16(), SIMD16(), SIMD16(), SIMD16()),
+                                  (SIMD16(), SIMD16(), SIMD16(), SIMD16(), SIMD16(), SIMD16()))
+        let done = withUnsafeMutableBytes(of: &sums) { raw in
+            // The carry is there only for a depth in slices.
+            let local = raw.baseAddress!.assumingMemoryBound(to: Float.self), carry = depth.count < k ? carry : nil
+            let into = carry ?? local
+            if carry != nil && depth.lowerBound == 0 { into.update(repeating: 0, count: count) }
+            withUnsafeBytes(of: spread) { s in
+                strata_wide_tile(height > 4 ? 6 : 4, depth.lowerBound, depth.upperBound, rowsAt.c,
+                                 s.baseAddress!.assumingMemoryBound(to: Int.self), columnsAt.c, pair?.offset ?? 0, into)
+            }
+            guard let carry else { return true }
+            if depth.upperBound < k { return false }
+            local.update(from: carry, count: count)
+            return true
+        }
+        guard done else { return }
+        finish(&sums.0, height: height, row: row, column: column, width: width, epilogue: epilogue, target: target)
+        if let pair { finish(&sums.1, height: height, row: row, column: pair.column, width: pair.width, epilogue: epilogue, target: pair.target) }
+    }
+
+    /// `tile` on AVX2: 6 x 16 in 12 accumulators of 8 lanes.
+    @inline(__always)
+    static func narrow(rows: Range<Int>, k: Int, depth: Range<Int>, carry: UnsafeMutablePointer<Float>?, column: Int, width: Int,
+                       epilogue: TileEpilogue, target: Target, rowsAt: some Walk, spread: Spread, columnsAt: some Walk) {
+        let (row, height) = (rows.lowerBound, rows.count)
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
         var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
@@ -291,20 +375,21 @@ public enum PackedGEMM {
             save(c30, 6); save(c31, 7); save(c40, 8); save(c41, 9); save(c50, 10); save(c51, 11)
             return
         }
-        if epilogue.storesRows(target, width: width) {
-            var sums = (SIMD16(lowHalf: c00, highHalf: c01), SIMD16(lowHalf: c10, highHalf: c11), SIMD16(lowHalf: c20, highHalf: c21),
-                        SIMD16(lowHalf: c30, highHalf: c31), SIMD16(lowHalf: c40, highHalf: c41), SIMD16(lowHalf: c50, highHalf: c51))
-            return withUnsafeMutableBytes(of: &sums) { raw in
-                epilogue.storeRows(raw.baseAddress!.assumingMemoryBound(to: SIMD16<Float>.self), count: height, row: row, column: column,
-                                   target)
+        var sums: Sums = (SIMD16(lowHalf: c00, highHalf: c01), SIMD16(lowHalf: c10, highHalf: c11), SIMD16(lowHalf: c20, highHalf: c21),
+                          SIMD16(lowHalf: c30, highHalf: c31), SIMD16(lowHalf: c40, highHalf: c41), SIMD16(lowHalf: c50, highHalf: c51))
+        finish(&sums, height: height, row: row, column: column, width: width, epilogue: epilogue, target: target)
+    }
+
+    /// A tile's last step: its `height` rows of sums through the epilogue to the target.
+    @inline(__always)
+    static func finish(_ sums: inout Sums, height: Int, row: Int, column: Int, width: Int, epilogue: TileEpilogue, target: Target) {
+        withUnsafeMutableBytes(of: &sums) { raw in
+            let v = raw.baseAddress!.assumingMemoryBound(to: SIMD16<Float>.self)
+            if epilogue.storesRows(target, width: width) {
+                return epilogue.storeRows(v, count: height, row: row, column: column, target)
             }
+            for i in 0..<height { epilogue.store(v[i].lowHalf, v[i].highHalf, row: row + i, column: column, width: width, target) }
         }
-        epilogue.store(c00, c01, row: row, column: column, width: width, target)
-        if height > 1 { epilogue.store(c10, c11, row: row + 1, column: column, width: width, target) }
-        if height > 2 { epilogue.store(c20, c21, row: row + 2, column: column, width: width, target) }
-        if height > 3 { epilogue.store(c30, c31, row: row + 3, column: column, width: width, target) }
-        if height > 4 { epilogue.store(c40, c41, row: row + 4, column: column, width: width, target) }
-        if height > 5 { epilogue.store(c50, c51, row: row + 5, column: column, width: width, target) }
     }
 }
 

@@ -47,4 +47,31 @@ static inline void strata_transpose8(const float *source, long source_stride, lo
 }
 #endif
 
+// The 6 x 16 tile's depth loop (`PackedGEMM.tile`) on AVX-512, where it
+// doubles the multiply-adds per cycle (Intel's two 512-bit pipes; Zen 4
+// splits them and gains nothing). Swift builds a module for one processor
+// level and the kernels' is x86-64-v3, so this loop lives here, built for
+// AVX-512 function by function and chosen at run time.
+
+// Where an operand's values for depth kk are: at base + offsets[kk] bytes
+// when `offsets` is set (the taps of a band), else at base + kk * step.
+typedef struct {
+    const char *base;
+    long step;
+    const long *offsets;
+} strata_walk;
+
+// Whether the processor and the system run AVX-512 (F).
+int strata_wide_tile_available(void);
+
+// Adds to `sums` the products over depths first..<last of A's `rows` (4
+// or 6) by B's 16 columns, and when `next` is not 0 by the 16 more at
+// `next` bytes from them (the next block of packed weights, the next strip
+// of a band): row i, depth kk is A's value at a(kk) + spread[i] bytes
+// times B's 16 values at b(kk) (and b(kk) + next). Row i of the first 16
+// columns is at sums + 16 i, of the second at sums + 96 + 16 i. Only where
+// `strata_wide_tile_available` says so.
+void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
+                      float *sums);
+
 #endif
