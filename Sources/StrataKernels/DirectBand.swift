@@ -182,7 +182,7 @@ struct DirectBand {
     var floats: Int {
         let blocks = (m + PackedGEMM.rows - 1) / PackedGEMM.rows, s = strips(rows: rows)
         let tiles = lanes ? (pixels.count + PackedGEMM.rows - 1) / PackedGEMM.rows : max(blocks, s.lines * s.perLine)
-        return bandFloats + (slice < taps.count ? tiles * PackedGEMM.carried : 0) + lineFloats
+        return bandFloats + (slice < taps.count ? tiles * PackedGEMM.groups * PackedGEMM.carried : 0) + lineFloats
     }
 
     /// Copies the input rows of the band whose first output row is `y0`
@@ -468,12 +468,19 @@ struct DirectBand {
                     let run = PackedGEMM.Target(output: output, origin: origin + places[j], rowStride: rowStride, shuffle: shuffle)
                     return (j, width, run, 0)
                 }
-                /// The slice of depth from `first` of row block `block` over a strip, its sums carried at `sums`.
-                func tile(_ block: Int, _ first: Int, _ strip: Strip, carry sums: UnsafeMutablePointer<Float>) {
+                /// Strips s and, where a tile takes two (`PackedGEMM.groups`), s + 1 if there is one.
+                func strips(_ s: Int) -> (Strip, Strip?) {
+                    (strip(s), PackedGEMM.groups == 2 && s + 1 < count ? strip(s + 1) : nil)
+                }
+                /// The slice of depth from `first` of row block `block` over a strip (and the next), its sums carried at `sums`.
+                func tile(_ block: Int, _ first: Int, _ strips: (Strip, Strip?), carry sums: UnsafeMutablePointer<Float>) {
+                    let (strip, next) = strips
                     PackedGEMM.tile(rows: PackedGEMM.rowsOf(block: block, m: m), k: k, depth: first..<min(k, first + slice), carry: sums,
                                     column: strip.column, width: strip.width, epilogue: epilogue, target: strip.target,
                                     rowsAt: PackedGEMM.Stride(a + block * k * PackedGEMM.rows, step: PackedGEMM.rows * 4),
-                                    columnsAt: PackedGEMM.Table(buffer + strip.j, offsets: tap))
+                                    columnsAt: PackedGEMM.Table(buffer + strip.j, offsets: tap),
+                                    pair: next.map { PackedGEMM.Pair(offset: 4 * ($0.j - strip.j), column: $0.column, width: $0.width,
+                                                                     target: $0.target) })
                 }
                 if m == 1 {
                     for s in 0..<count {
@@ -504,30 +511,37 @@ struct DirectBand {
                     }
                     return
                 }
+                let groups = PackedGEMM.groups
                 if weightsFirst(rowBlocks: rowBlocks.count) {
                     for block in rowBlocks {
                         for first in slices {
-                            for s in 0..<count { tile(block, first, strip(s), carry: carry + s * PackedGEMM.carried) }
+                            for s in Swift.stride(from: 0, to: count, by: groups) {
+                                tile(block, first, strips(s), carry: carry + s * PackedGEMM.carried)
+                            }
                         }
                     }
                     return
                 }
-                for s in 0..<count {
-                    let current = strip(s), j = current.j
-                    if places[j] >= 0 {
-                        // Lines the strip's tiles store to and add from, one per output channel, fetched
-                        // while it computes: too many streams for the hardware prefetcher to follow.
-                        let first = PackedGEMM.rowsOf(block: rowBlocks.lowerBound, m: m).lowerBound
-                        for row in first..<PackedGEMM.rowsOf(block: rowBlocks.upperBound - 1, m: m).upperBound {
-                            let position = origin + row * rowStride + places[j]
-                            strata_prefetch_write(output + (shuffle.map { $0(position) } ?? position))
-                            if let residual { strata_prefetch_read(residual + position) }
-                        }
+                let firstRow = PackedGEMM.rowsOf(block: rowBlocks.lowerBound, m: m).lowerBound
+                let lastRow = PackedGEMM.rowsOf(block: rowBlocks.upperBound - 1, m: m).upperBound
+                /// Fetches the lines a strip's tiles store to and add from, one per output channel, while
+                /// it computes: too many streams for the hardware prefetcher to follow.
+                func prefetch(_ strip: Strip) {
+                    guard places[strip.j] >= 0 else { return }
+                    for row in firstRow..<lastRow {
+                        let position = origin + row * rowStride + places[strip.j]
+                        strata_prefetch_write(output + (shuffle.map { $0(position) } ?? position))
+                        if let residual { strata_prefetch_read(residual + position) }
                     }
+                }
+                for s in Swift.stride(from: 0, to: count, by: groups) {
+                    let current = strips(s)
+                    prefetch(current.0)
+                    if let next = current.1 { prefetch(next) }
                     // Each slice of a strip of columns is read from L1 by every row block in turn.
                     for first in slices {
                         for block in rowBlocks {
-                            tile(block, first, current, carry: carry + (block - rowBlocks.lowerBound) * PackedGEMM.carried)
+                            tile(block, first, current, carry: carry + (block - rowBlocks.lowerBound) * groups * PackedGEMM.carried)
                         }
                     }
                 }
@@ -552,21 +566,29 @@ struct DirectBand {
                     if blocked.output { target.columnStride = 1 }
                     // A block's slice of weights stays in L1 while every tile reads it, and the
                     // lines a block stores to stay there from one tile to the next.
-                    for block in rowBlocks {
-                        // Blocked, block b's 16 channels lie `blockStride` floats on from the first's (and its
-                        // tiles' columns start at 16 b).
-                        if blocked.output { target.origin = origin + block * (blockStride - width) }
+                    /// Where block b's tiles store: blocked, its 16 channels lie `blockStride` floats on from the
+                    /// first's (and its tiles' columns start at 16 b).
+                    func blockTarget(_ b: Int) -> PackedGEMM.Target {
+                        var t = target
+                        if blocked.output { t.origin = origin + b * (blockStride - width) }
+                        return t
+                    }
+                    let groups = PackedGEMM.groups
+                    for block in Swift.stride(from: rowBlocks.lowerBound, to: rowBlocks.upperBound, by: groups) {
+                        let pair = groups == 2 && block + 1 < rowBlocks.upperBound
+                            ? PackedGEMM.Pair(offset: 4 * k * width, column: (block + 1) * width, width: min(width, m - (block + 1) * width),
+                                              target: blockTarget(block + 1)) : nil
                         for first in slices {
                             for pixelBlock in 0..<(count + PackedGEMM.rows - 1) / PackedGEMM.rows {
                                 let rows = PackedGEMM.rowsOf(block: pixelBlock, m: count), t = rows.lowerBound, j = pix[t]
                                 // Rows past the block repeat its first; they are not stored.
                                 func spread(_ i: Int) -> Int { t + i < rows.upperBound ? 4 * (pix[t + i] - j) : 0 }
                                 PackedGEMM.tile(rows: rows, k: k, depth: first..<min(k, first + slice),
-                                                carry: carry + pixelBlock * PackedGEMM.carried, column: block * width,
-                                                width: min(width, m - block * width), epilogue: along, target: target,
+                                                carry: carry + pixelBlock * groups * PackedGEMM.carried, column: block * width,
+                                                width: min(width, m - block * width), epilogue: along, target: blockTarget(block),
                                                 rowsAt: PackedGEMM.Table(buffer + j, offsets: tap.baseAddress!),
                                                 spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
-                                                columnsAt: PackedGEMM.Stride(a + block * k * width, step: 4 * width))
+                                                columnsAt: PackedGEMM.Stride(a + block * k * width, step: 4 * width), pair: pair)
                             }
                         }
                     }

@@ -278,9 +278,9 @@ public final class LanesWinogradKernel: @unchecked Sendable {
             for xi in 0..<positions {
                 let target = PackedGEMM.Target(output: m + xi * mStride, origin: 0, rowStride: channels.output)
                 let blocks = (o + width - 1) / width
-                for block in Swift.stride(from: 0, to: blocks, by: 2) {
+                for block in Swift.stride(from: 0, to: blocks, by: PackedGEMM.groups) {
                     let weights = u + (phase * positions + xi) * packedSize + block * k * width
-                    let pair = block + 1 < blocks ? PackedGEMM.Pair(offset: 4 * k * width, column: (block + 1) * width,
+                    let pair = PackedGEMM.groups == 2 && block + 1 < blocks ? PackedGEMM.Pair(offset: 4 * k * width, column: (block + 1) * width,
                                                                     width: min(width, o - (block + 1) * width), target: target) : nil
                     for rowBlock in 0..<(count + PackedGEMM.rows - 1) / PackedGEMM.rows {
                         let rows = PackedGEMM.rowsOf(block: rowBlock, m: count), r0 = rows.lowerBound

@@ -69,8 +69,8 @@ public final class LinearKernel: @unchecked Sendable {
                 let (job, blocks) = split.item(item)
                 let target = PackedGEMM.Target(output: output, origin: 0, rowStride: o)
                 // A block's weights (or two's) stay in cache while the job's rows pass.
-                for block in Swift.stride(from: blocks.lowerBound, to: blocks.upperBound, by: 2) {
-                    let pair = block + 1 < blocks.upperBound ? PackedGEMM.Pair(offset: 4 * f * width, column: (block + 1) * width,
+                for block in Swift.stride(from: blocks.lowerBound, to: blocks.upperBound, by: PackedGEMM.groups) {
+                    let pair = PackedGEMM.groups == 2 && block + 1 < blocks.upperBound ? PackedGEMM.Pair(offset: 4 * f * width, column: (block + 1) * width,
                                                                                width: min(width, o - (block + 1) * width),
                                                                                target: target) : nil
                     for t in (job * Self.tilesPerJob)..<min(tiles, (job + 1) * Self.tilesPerJob) {

@@ -255,6 +255,9 @@ public enum PackedGEMM {
     /// or test the AVX2 loop on such a machine).
     public static let avx512 = strata_wide_tile_available() != 0 && ProcessInfo.processInfo.environment["STRATA_NO_AVX512"] == nil
 
+    /// Groups of 16 columns a tile computes at once: two on AVX-512 (see `Pair`).
+    public static let groups = avx512 ? 2 : 1
+
     /// Six rows of 16 sums, as a tile stores them.
     typealias Sums = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
 
