@@ -49,7 +49,8 @@ let package = Package(
             dependencies: ["StrataDiagnostics", "StrataSymbolic", "StrataSyntax", "StrataIR"]
         ),
         .target(name: "StrataOptimize", dependencies: ["StrataIR"]),
-        .target(name: "CKernelSupport"),
+        // The AVX-512 tile loop is C: optimized in debug builds too, as the kernels are.
+        .target(name: "CKernelSupport", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .target(
             name: "StrataKernels",
             dependencies: ["CKernelSupport"],

@@ -57,6 +57,37 @@ import Testing
         #expect(a != (try Data(contentsOf: URL(fileURLWithPath: path("c.npy")))))
     }
 
+    /// The tiles' depth loop runs on AVX-512 where the processor has it,
+    /// and on AVX2 with STRATA_NO_AVX512 set (as on every other x86-64):
+    /// both match the reference runtime, on models that reach the plain and
+    /// lanes tiles, their pairs of column groups, Winograd's forms, sliced
+    /// depths, transposed layers and linear layers. Without AVX-512 both
+    /// runs take the AVX2 loop.
+    @Test func bothTileLoopsMatchTheReference() throws {
+        for (spec, network, dims, input, output) in [
+            ("Specs/resnet20-cifar.yaml", nil, "N=3", "image", "logits"),
+            ("Specs/espcn-x3.yaml", nil, "N=1,H=37,W=34", "y", "y_hr"),
+            ("Specs/edsr-baseline-x2.yaml", nil, "N=1,H=21,W=18", "lr", "hr"),
+            ("Specs/dcgan-64.yaml", "generator", "N=3", "z", "image"),
+            ("Specs/vae-mnist.yaml", "encoder", "N=7", "image", "mu"),
+        ] {
+            var results: [[Float]] = []
+            for (file, extra, environment) in [("fast.npy", [String](), [String: String]()),
+                                               ("avx2.npy", [], ["STRATA_NO_AVX512": "1"]), ("reference.npy", ["--reference"], [:])] {
+                let r = try run(Repo.strataBinary, ["run", spec, "--dims", dims, "--seed", "5", "--input", "\(input)=normal",
+                                                    "--output", "\(output)=\(path(file))"] + (network.map { ["--network", $0] } ?? []) + extra,
+                                environment: environment)
+                #expect(r.status == 0, "\(spec) \(file): \(r.stderr)")
+                results.append(try NPY.read(path: path(file)).tensor.data)
+            }
+            let reference = results[2], scale = reference.map(abs).max() ?? 0
+            for (name, fast) in zip(["AVX-512 where there is one", "AVX2"], results) {
+                let error = zip(fast, reference).map { abs($0 - $1) }.max() ?? .infinity
+                #expect(fast.count == reference.count && error <= 1e-4 * scale, "\(spec) on \(name): error \(error) of \(scale)")
+            }
+        }
+    }
+
     @Test func initWritesWhatRunWouldInitialise() throws {
         #expect(try strata(["init", "Specs/lenet5.yaml", "-o", path("w.safetensors"), "--seed", "9"]).status == 0)
         let written = try SafeTensors.read(path: path("w.safetensors"))
