@@ -270,29 +270,14 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// Tiles `tiles` (numbered across the batch) of every phase: V, the α² products, then Y.
     func compute(_ x: UnsafePointer<Float>, tiles: Range<Int>, u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                  epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>) {
-        let (k, o) = (reads.count * inputShape[1], outputShape[1]), count = tiles.count, width = PackedGEMM.columns
+        let (k, o) = (reads.count * inputShape[1], outputShape[1]), count = tiles.count
         let positions = alpha * alpha, v = scratch, m = v + positions * depth * jobTiles
-        let (vStride, mStride) = (depth * jobTiles, channels.output * jobTiles), none = TileEpilogue()
+        let (vStride, mStride) = (depth * jobTiles, channels.output * jobTiles)
         for phase in phases.indices {
             transformInputs(x, phase: phases[phase], tiles: tiles, into: v)
             for xi in 0..<positions {
-                let target = PackedGEMM.Target(output: m + xi * mStride, origin: 0, rowStride: channels.output)
-                let blocks = (o + width - 1) / width
-                for block in Swift.stride(from: 0, to: blocks, by: PackedGEMM.groups) {
-                    let weights = u + (phase * positions + xi) * packedSize + block * k * width
-                    let pair = PackedGEMM.groups == 2 && block + 1 < blocks ? PackedGEMM.Pair(offset: 4 * k * width, column: (block + 1) * width,
-                                                                    width: min(width, o - (block + 1) * width), target: target) : nil
-                    for rowBlock in 0..<(count + PackedGEMM.rows - 1) / PackedGEMM.rows {
-                        let rows = PackedGEMM.rowsOf(block: rowBlock, m: count), r0 = rows.lowerBound
-                        // Rows past the block repeat its first; they are not stored.
-                        func spread(_ i: Int) -> Int { r0 + i < rows.upperBound ? 4 * i * depth : 0 }
-                        PackedGEMM.tile(rows: rows, k: k, column: block * width, width: min(width, o - block * width),
-                                        epilogue: none, target: target,
-                                        rowsAt: PackedGEMM.Stride(v + xi * vStride + r0 * depth, step: 4),
-                                        spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
-                                        columnsAt: PackedGEMM.Stride(weights, step: 4 * width), pair: pair)
-                    }
-                }
+                PackedGEMM.product(m: count, k: k, a: v + xi * vStride, lda: depth, b: u + (phase * positions + xi) * packedSize, n: o,
+                                   c: m + xi * mStride, ldc: channels.output)
             }
             transformOutputs(m, phase: phases[phase], tiles: tiles, epilogue: epilogue, output: output)
         }

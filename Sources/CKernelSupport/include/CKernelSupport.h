@@ -74,4 +74,12 @@ int strata_wide_tile_available(void);
 void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
                       float *sums);
 
+// C = A B for the m rows of A (row r at a + r * lda floats, its k values
+// side by side) and B's 16 columns packed as a linear layer's weights
+// (depth kk's at b + 16 kk), and when `next` is not 0 the 16 more at
+// `next` bytes from them: row r of C at c + r * ldc, the second 16 at
+// c + r * ldc + 16, every column stored. Only where
+// `strata_wide_tile_available` says so.
+void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, long next, float *c, long ldc);
+
 #endif
