@@ -128,6 +128,57 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_gemm(long m, long k
         dispatch(height, 0, k, rows, spread, columns, next, out);
     }
 }
+// The lanes tile over `count` pixels, R of them a call to `rows`: one
+// block of 16 output channels in 12 rows of pixels, or two blocks in 6.
+WIDE void lanes(int pair, long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
+                long next, float *output, const long *places, long group_stride, const float *shift,
+                const float *residual, int relu) {
+    enum { R = 12 };
+    const int rows = pair ? 6 : 12;
+    for (long p = 0; p < count; p += rows) {
+        const long height = count - p < rows ? count - p : rows;
+        long s[R];
+        // Rows past the last repeat the first; they are not stored.
+        for (int i = 0; i < R; i++) s[i] = i < height ? 4 * (pixels[p + i] - pixels[p]) : 0;
+        const char *base = band + 4 * pixels[p];
+        __m512 c[R], d[R];
+        for (int i = 0; i < R; i++) c[i] = d[i] = _mm512_setzero_ps();
+        for (long kk = 0; kk < k; kk++) {
+            const char *x = base + taps[kk];
+            const float *w = weights + 16 * kk;
+            const __m512 u = _mm512_loadu_ps(w);
+            if (pair) {
+                const __m512 v = _mm512_loadu_ps((const float *)((const char *)w + next));
+                for (int i = 0; i < 6; i++) {
+                    const __m512 t = broadcast(x, s[i]);
+                    c[i] = _mm512_fmadd_ps(t, u, c[i]), d[i] = _mm512_fmadd_ps(t, v, d[i]);
+                }
+            } else {
+                for (int i = 0; i < R; i++) c[i] = _mm512_fmadd_ps(broadcast(x, s[i]), u, c[i]);
+            }
+        }
+        for (int g = 0; g < 1 + pair; g++) {
+            const __m512 b = _mm512_loadu_ps(shift + 16 * g), zero = _mm512_setzero_ps();
+            for (int i = 0; i < rows && i < height; i++) {
+                const long at = places[p + i] + g * group_stride;
+                __m512 y = _mm512_add_ps(g ? d[i] : c[i], b);
+                if (residual) y = _mm512_add_ps(y, _mm512_loadu_ps(residual + at));
+                if (relu) y = _mm512_max_ps(y, zero);
+                _mm512_storeu_ps(output + at, y);
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_lanes(long count, const long *pixels, const char *band,
+                                                                   const long *taps, long k, const float *weights,
+                                                                   long next, float *output, const long *places,
+                                                                   long group_stride, const float *shift,
+                                                                   const float *residual, int relu) {
+    if (next) return lanes(1, count, pixels, band, taps, k, weights, next, output, places, group_stride, shift, residual, relu);
+    lanes(0, count, pixels, band, taps, k, weights, 0, output, places, group_stride, shift, residual, relu);
+}
+
 #else
 int strata_wide_tile_available(void) { return 0; }
 
@@ -137,6 +188,12 @@ void strata_wide_tile(long rows, long first, long last, strata_walk a, const lon
 }
 
 void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, long next, float *c, long ldc) {
+    __builtin_trap();
+}
+
+void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
+                       long next, float *output, const long *places, long group_stride, const float *shift,
+                       const float *residual, int relu) {
     __builtin_trap();
 }
 #endif

@@ -549,6 +549,20 @@ struct DirectBand {
         }
     }
 
+    /// Whether the lanes tile runs whole on AVX-512 (`strata_wide_lanes`),
+    /// and if so whether relu ends its epilogue: whole blocks of output
+    /// channels stored in blocks, a shift, maybe a residual, then relu or
+    /// nothing, and the depth unsliced.
+    private func wholeOnAVX512(_ epilogue: TileEpilogue, _ target: PackedGEMM.Target) -> Bool? {
+        guard PackedGEMM.avx512, blocked.output, m % PackedGEMM.columns == 0, slice >= taps.count, target.shuffle == nil,
+              let common = epilogue.common else { return nil }
+        switch common.function {
+        case nil: return false
+        case .relu?: return true
+        default: return nil
+        }
+    }
+
     /// The first `count` stored outputs, in blocks of 6 pixels (see
     /// `PackedGEMM.rowsOf`), times row blocks `rowBlocks` of 16 output channels.
     private func multiplyLanes(count: Int, buffer: UnsafeMutablePointer<Float>, carry: UnsafeMutablePointer<Float>,
@@ -561,6 +575,21 @@ struct DirectBand {
         taps.withUnsafeBufferPointer { tap in
             pixels.withUnsafeBufferPointer { pix in
                 pixelPlaces.withUnsafeBufferPointer { places in
+                    if let relu = wholeOnAVX512(epilogue, target) {
+                        // Whole blocks in and out, the common epilogue, no slices: the tile, its loop over
+                        // pixels and its epilogue in one call per pair of blocks (a call and a store per
+                        // tile were a third of a 16-channel layer's time).
+                        let common = epilogue.common!
+                        for block in Swift.stride(from: rowBlocks.lowerBound, to: rowBlocks.upperBound, by: 2) {
+                            let at = origin + block * blockStride
+                            strata_wide_lanes(count, pix.baseAddress!, UnsafeRawPointer(buffer).assumingMemoryBound(to: CChar.self),
+                                              tap.baseAddress!, k, a + block * k * width, block + 1 < rowBlocks.upperBound ? 4 * k * width : 0,
+                                              target.output + at, places.baseAddress!, blockStride,
+                                              common.shift + epilogue.firstRow + block * width, common.residual.map { $0 + at },
+                                              relu ? 1 : 0)
+                        }
+                        return
+                    }
                     var target = target
                     target.rowOffsets = places.baseAddress!
                     if blocked.output { target.columnStride = 1 }
