@@ -179,6 +179,60 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_lanes(long count, c
     lanes(0, count, pixels, band, taps, k, weights, 0, output, places, group_stride, shift, residual, relu);
 }
 
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_row(long k, const float *a, strata_walk b, float *sums) {
+    // Four zmm of B a depth, even and odd depths in two sets of sums: 8 multiply-adds in flight.
+    __m512 c[4], d[4];
+    for (int j = 0; j < 4; j++) c[j] = d[j] = _mm512_setzero_ps();
+    long kk = 0;
+    for (; kk + 1 < k; kk += 2) {
+        const float *x = (const float *)at(b, !!b.offsets, kk), *y = (const float *)at(b, !!b.offsets, kk + 1);
+        const __m512 s = _mm512_set1_ps(a[6 * kk]), t = _mm512_set1_ps(a[6 * kk + 6]);
+        for (int j = 0; j < 4; j++) {
+            c[j] = _mm512_fmadd_ps(s, _mm512_loadu_ps(x + 16 * j), c[j]);
+            d[j] = _mm512_fmadd_ps(t, _mm512_loadu_ps(y + 16 * j), d[j]);
+        }
+    }
+    if (kk < k) {
+        const float *x = (const float *)at(b, !!b.offsets, kk);
+        const __m512 s = _mm512_set1_ps(a[6 * kk]);
+        for (int j = 0; j < 4; j++) c[j] = _mm512_fmadd_ps(s, _mm512_loadu_ps(x + 16 * j), c[j]);
+    }
+    for (int j = 0; j < 4; j++) _mm512_storeu_ps(sums + 16 * j, _mm512_add_ps(c[j], d[j]));
+}
+
+// The common epilogue of one row of 16 sums, `width` of them stored:
+// plus `shift`, plus the residual at the same place if any, then relu if asked.
+WIDE void finish_row(__m512 y, float shift, const float *residual, int relu, float *output, long width) {
+    const __mmask16 mask = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+    y = _mm512_add_ps(y, _mm512_set1_ps(shift));
+    if (residual) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, residual));
+    if (relu) y = _mm512_max_ps(y, _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(output, mask, y);
+}
+
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_plain(long blocks, const long *starts, long k, const float *a,
+                                                                   const char *band, const long *taps, long next,
+                                                                   float *output, long row_stride, long next_output,
+                                                                   long width, long next_width, const float *shift,
+                                                                   const float *residual, int relu) {
+    static const long packed[6] = {0, 4, 8, 12, 16, 20};
+    const strata_walk columns = {band, 0, taps};
+    float sums[192];
+    for (long b = 0; b < blocks; b++) {
+        const long first = starts[b], height = starts[b + 1] - first;
+        const strata_walk rows = {(const char *)(a + 6 * k * b), 24, 0};
+        const sums_at out = {sums, 16, 96, 6, 0};
+        dispatch(height, 0, k, rows, packed, columns, next, out);
+        for (long i = 0; i < height; i++) {
+            const long r = first + i, at = r * row_stride;
+            finish_row(_mm512_loadu_ps(sums + 16 * i), shift[r], residual ? residual + at : 0, relu, output + at, width);
+            if (next)
+                finish_row(_mm512_loadu_ps(sums + 96 + 16 * i), shift[r], residual ? residual + at + next_output : 0, relu,
+                           output + at + next_output, next_width);
+        }
+    }
+}
+
 #else
 int strata_wide_tile_available(void) { return 0; }
 
@@ -193,6 +247,14 @@ void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, 
 
 void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
                        long next, float *output, const long *places, long group_stride, const float *shift,
+                       const float *residual, int relu) {
+    __builtin_trap();
+}
+
+void strata_wide_row(long k, const float *a, strata_walk b, float *sums) { __builtin_trap(); }
+
+void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
+                       float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
                        const float *residual, int relu) {
     __builtin_trap();
 }

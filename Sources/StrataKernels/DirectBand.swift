@@ -57,6 +57,8 @@ struct DirectBand {
     let slice: Int
     /// Rows of C.
     let m: Int
+    /// The first row of each row block of C, then m (`PackedGEMM.rowsOf`).
+    let blockStarts: [Int]
     /// Whether tiles hold 16 output channels along their columns and 6
     /// pixels along their rows (the weights as B, packed in blocks of 16),
     /// instead of 6 channels x 16 neighbouring pixels. On narrow maps
@@ -136,6 +138,7 @@ struct DirectBand {
         self.outputs = outputs
         self.runs = runs
         self.m = m
+        blockStarts = (0..<(m + PackedGEMM.rows - 1) / PackedGEMM.rows).map { PackedGEMM.rowsOf(block: $0, m: m).lowerBound } + [m]
         // Blocks are read and written by the lanes tile alone (a pixel's 16 channels are one of its rows).
         let lanes = Self.lanes(m: m, columns: columns) || blocked.output || blocked.input && stride != (1, 1)
         self.lanes = lanes
@@ -413,8 +416,9 @@ struct DirectBand {
     /// 6-row blocks would compute 12 (ESPCN's 32 -> 9 layer before its
     /// pixel shuffle: 20% faster). With fewer taps the calls cost more than
     /// the rows saved (an 8 -> 8 3x3 layer 20% slower).
+    /// On AVX-512 the 6-row tile's two column groups run at twice the rate, which pays for its spare rows.
     static func inThrees(m: Int, taps: Int) -> Bool {
-        m == 2 || m == 3 || (7...9).contains(m) && taps >= 256
+        !PackedGEMM.avx512 && (m == 2 || m == 3 || (7...9).contains(m) && taps >= 256)
     }
     var inThrees: Bool { Self.inThrees(m: m, taps: taps.count) }
 
@@ -485,9 +489,8 @@ struct DirectBand {
                 if m == 1 {
                     for s in 0..<count {
                         let (j, width, target, column) = strip(s)
-                        PackedGEMM.singleRow(k: k, packed: a, column: column, width: width, epilogue: epilogue, target: target) {
-                            UnsafeRawPointer(buffer + j) + tap[$0]
-                        }
+                        PackedGEMM.singleRow(k: k, packed: a, column: column, width: width, epilogue: epilogue, target: target,
+                                             source: PackedGEMM.Table(buffer + j, offsets: tap))
                     }
                     return
                 }
@@ -534,10 +537,25 @@ struct DirectBand {
                         if let residual { strata_prefetch_read(residual + position) }
                     }
                 }
+                let whole = wholeOnAVX512(epilogue, shuffle: shuffle)
                 for s in Swift.stride(from: 0, to: count, by: groups) {
                     let current = strips(s)
                     prefetch(current.0)
                     if let next = current.1 { prefetch(next) }
+                    if let relu = whole, current.0.target.columnOffsets == nil, current.1?.target.columnOffsets == nil {
+                        // Both strips are runs of an output row: the tiles of every row block and their
+                        // epilogue in one call (a call per tile cost a fifth of SRCNN's 81-tap layer).
+                        let (strip, next) = (current.0, current.1), common = epilogue.common!, at = strip.target.origin
+                        blockStarts.withUnsafeBufferPointer { starts in
+                            strata_wide_plain(rowBlocks.count, starts.baseAddress! + rowBlocks.lowerBound, k,
+                                              a + rowBlocks.lowerBound * k * PackedGEMM.rows,
+                                              UnsafeRawPointer(buffer + strip.j).assumingMemoryBound(to: CChar.self), tap,
+                                              next.map { 4 * ($0.j - strip.j) } ?? 0, output + at, rowStride,
+                                              next.map { $0.target.origin - at } ?? 0, strip.width, next?.width ?? 0,
+                                              common.shift + epilogue.firstRow, common.residual.map { $0 + at }, relu ? 1 : 0)
+                        }
+                        continue
+                    }
                     // Each slice of a strip of columns is read from L1 by every row block in turn.
                     for first in slices {
                         for block in rowBlocks {
@@ -549,12 +567,13 @@ struct DirectBand {
         }
     }
 
-    /// Whether the lanes tile runs whole on AVX-512 (`strata_wide_lanes`),
-    /// and if so whether relu ends its epilogue: whole blocks of output
-    /// channels stored in blocks, a shift, maybe a residual, then relu or
-    /// nothing, and the depth unsliced.
-    private func wholeOnAVX512(_ epilogue: TileEpilogue, _ target: PackedGEMM.Target) -> Bool? {
-        guard PackedGEMM.avx512, blocked.output, m % PackedGEMM.columns == 0, slice >= taps.count, target.shuffle == nil,
+    /// Whether a tile runs whole on AVX-512 (`strata_wide_lanes`,
+    /// `strata_wide_plain`), and if so whether relu ends its epilogue: the
+    /// common epilogue (a shift, maybe a residual, then relu or nothing),
+    /// an unsliced depth, no shuffle; on the lanes tile, whole blocks of
+    /// output channels stored in blocks.
+    private func wholeOnAVX512(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> Bool? {
+        guard PackedGEMM.avx512, slice >= taps.count, shuffle == nil, !lanes || blocked.output && m % PackedGEMM.columns == 0,
               let common = epilogue.common else { return nil }
         switch common.function {
         case nil: return false
@@ -575,7 +594,7 @@ struct DirectBand {
         taps.withUnsafeBufferPointer { tap in
             pixels.withUnsafeBufferPointer { pix in
                 pixelPlaces.withUnsafeBufferPointer { places in
-                    if let relu = wholeOnAVX512(epilogue, target) {
+                    if let relu = wholeOnAVX512(epilogue, shuffle: target.shuffle) {
                         // Whole blocks in and out, the common epilogue, no slices: the tile, its loop over
                         // pixels and its epilogue in one call per pair of blocks (a call and a store per
                         // tile were a third of a 16-channel layer's time).

@@ -101,7 +101,8 @@ public final class LinearKernel: @unchecked Sendable {
                 for kk in 0..<f { a[kk * PackedGEMM.rows] = x[r * f + kk] }
                 let b = UnsafeRawPointer(w + chunk * f * 64)
                 PackedGEMM.singleRow(k: f, packed: a, column: chunk * 64, width: min(64, o - chunk * 64), epilogue: tile,
-                                     target: PackedGEMM.Target(output: output, origin: r * o, rowStride: 0)) { b + $0 * 256 }
+                                     target: PackedGEMM.Target(output: output, origin: r * o, rowStride: 0),
+                                     source: PackedGEMM.Stride(b, step: 256))
             }
         }
     }

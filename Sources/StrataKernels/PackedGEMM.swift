@@ -51,28 +51,37 @@ public enum PackedGEMM {
     /// One row of C (the first of row block 0) over up to 64 neighbouring
     /// columns, for a layer with a single output channel, where a 6-row tile
     /// would compute five rows for nothing: 8 accumulators, B's 64 values
-    /// for depth kk at `source(kk)`.
+    /// for depth kk at `source(kk)` (on AVX-512 `strata_wide_row`).
     @inline(__always)
     public static func singleRow(k: Int, packed a: UnsafePointer<Float>, column: Int, width: Int, epilogue: TileEpilogue,
-                                 target: Target, source: (Int) -> UnsafeRawPointer) {
-        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
-        var c4 = SIMD8<Float>(), c5 = SIMD8<Float>(), c6 = SIMD8<Float>(), c7 = SIMD8<Float>()
-        for kk in 0..<k {
-            let b = source(kk)
-            let s = SIMD8<Float>(repeating: a[kk * rows])
-            c0.addProduct(s, b.loadUnaligned(as: SIMD8<Float>.self))
-            c1.addProduct(s, b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-            c2.addProduct(s, b.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-            c3.addProduct(s, b.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
-            c4.addProduct(s, b.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
-            c5.addProduct(s, b.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
-            c6.addProduct(s, b.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
-            c7.addProduct(s, b.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+                                 target: Target, source: some Walk) {
+        var sums: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) = (SIMD16(), SIMD16(), SIMD16(), SIMD16())
+        withUnsafeMutableBytes(of: &sums) { raw in
+            let out = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+            if avx512 { return strata_wide_row(k, a, source.c, out) }
+            var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
+            var c4 = SIMD8<Float>(), c5 = SIMD8<Float>(), c6 = SIMD8<Float>(), c7 = SIMD8<Float>()
+            for kk in 0..<k {
+                let b = source(kk)
+                let s = SIMD8<Float>(repeating: a[kk * rows])
+                c0.addProduct(s, b.loadUnaligned(as: SIMD8<Float>.self))
+                c1.addProduct(s, b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                c2.addProduct(s, b.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+                c3.addProduct(s, b.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+                c4.addProduct(s, b.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self))
+                c5.addProduct(s, b.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self))
+                c6.addProduct(s, b.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self))
+                c7.addProduct(s, b.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self))
+            }
+            func save(_ c: SIMD8<Float>, _ i: Int) { raw.storeBytes(of: c, toByteOffset: 32 * i, as: SIMD8<Float>.self) }
+            save(c0, 0); save(c1, 1); save(c2, 2); save(c3, 3); save(c4, 4); save(c5, 5); save(c6, 6); save(c7, 7)
         }
-        epilogue.store(c0, c1, row: 0, column: column, width: min(columns, width), target)
-        if width > 16 { epilogue.store(c2, c3, row: 0, column: column + 16, width: min(columns, width - 16), target) }
-        if width > 32 { epilogue.store(c4, c5, row: 0, column: column + 32, width: min(columns, width - 32), target) }
-        if width > 48 { epilogue.store(c6, c7, row: 0, column: column + 48, width: width - 48, target) }
+        withUnsafeBytes(of: &sums) { raw in
+            let v = raw.baseAddress!.assumingMemoryBound(to: SIMD16<Float>.self)
+            for g in 0..<4 where width > 16 * g {
+                epilogue.store(v[g].lowHalf, v[g].highHalf, row: 0, column: column + 16 * g, width: min(columns, width - 16 * g), target)
+            }
+        }
     }
 
     /// One to three rows of C (the first three of a packed block at `a`, or

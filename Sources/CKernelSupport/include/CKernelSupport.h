@@ -94,4 +94,21 @@ void strata_wide_lanes(long count, const long *pixels, const char *band, const l
                        long next, float *output, const long *places, long group_stride, const float *shift,
                        const float *residual, int relu);
 
+// One row of C over 64 columns (`PackedGEMM.singleRow`): sums[j] = Σ
+// a[6 kk] b(kk)[j] over depths 0..<k. Only where
+// `strata_wide_tile_available` says so.
+void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
+
+// The plain tile whole over one or two strips of a band, for `blocks` row
+// blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
+// weights at a + 6 k b): column j of the first strip reads tap kk at band +
+// taps[kk] + 4 j bytes, of the second `next` bytes further (0: no second).
+// Row r, column j < width is stored at output[r * row_stride + j] as its
+// sum plus shift[r], plus the residual at the same place if any, then
+// through relu if asked; the second strip's `next_output` floats further,
+// next_width of them. Only where `strata_wide_tile_available` says so.
+void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
+                       float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
+                       const float *residual, int relu);
+
 #endif
