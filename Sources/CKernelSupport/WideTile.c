@@ -24,6 +24,32 @@ WIDE const char *at(strata_walk w, int table, long kk) { return w.base + (table 
 
 WIDE __m512 broadcast(const char *p, long offset) { return _mm512_set1_ps(*(const float *)(p + offset)); }
 
+WIDE __m512 polynomial(__m512 t, float c0, float c1, float c2, float c3, float c4) {
+    __m512 r = _mm512_fmadd_ps(_mm512_set1_ps(c4), t, _mm512_set1_ps(c3));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(c2));
+    r = _mm512_fmadd_ps(r, t, _mm512_set1_ps(c1));
+    return _mm512_fmadd_ps(r, t, _mm512_set1_ps(c0));
+}
+
+// `function` of 16 values (see CKernelSupport.h), as `VectorMath` computes it.
+WIDE __m512 apply(int function, __m512 y) {
+    if (function == STRATA_RELU) return _mm512_max_ps(y, _mm512_setzero_ps());
+    if (function != STRATA_TANH) return y;
+    const __m512 c = _mm512_max_ps(_mm512_min_ps(y, _mm512_set1_ps(9)), _mm512_set1_ps(-9)), t = _mm512_mul_ps(c, c);
+    const __m512 p = polynomial(t, STRATA_TANH_P0, STRATA_TANH_P1, STRATA_TANH_P2, STRATA_TANH_P3, STRATA_TANH_P4);
+    const __m512 q = polynomial(t, 1, STRATA_TANH_Q1, STRATA_TANH_Q2, STRATA_TANH_Q3, STRATA_TANH_Q4);
+    return _mm512_div_ps(_mm512_mul_ps(c, p), q);
+}
+
+// The common epilogue of one row of 16 sums, `width` of them stored:
+// plus `shift`, plus the residual at the same place if any, then `function`.
+WIDE void finish_row(__m512 y, float shift, const float *residual, int function, float *output, long width) {
+    const __mmask16 mask = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
+    y = _mm512_add_ps(y, _mm512_set1_ps(shift));
+    if (residual) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, residual));
+    _mm512_mask_storeu_ps(output, mask, apply(function, y));
+}
+
 // Where a tile's sums start and end: row i of column group g at
 // sums + i * row_stride + g * group_offset; the first `height` rows are
 // stored, and they start from zero unless `load`.
@@ -132,7 +158,7 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_gemm(long m, long k
 // block of 16 output channels in 12 rows of pixels, or two blocks in 6.
 WIDE void lanes(int pair, long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
                 long next, float *output, const long *places, long group_stride, const float *shift,
-                const float *residual, int relu) {
+                const float *residual, int function) {
     enum { R = 12 };
     const int rows = pair ? 6 : 12;
     for (long p = 0; p < count; p += rows) {
@@ -158,13 +184,12 @@ WIDE void lanes(int pair, long count, const long *pixels, const char *band, cons
             }
         }
         for (int g = 0; g < 1 + pair; g++) {
-            const __m512 b = _mm512_loadu_ps(shift + 16 * g), zero = _mm512_setzero_ps();
+            const __m512 b = _mm512_loadu_ps(shift + 16 * g);
             for (int i = 0; i < rows && i < height; i++) {
                 const long at = places[p + i] + g * group_stride;
                 __m512 y = _mm512_add_ps(g ? d[i] : c[i], b);
                 if (residual) y = _mm512_add_ps(y, _mm512_loadu_ps(residual + at));
-                if (relu) y = _mm512_max_ps(y, zero);
-                _mm512_storeu_ps(output + at, y);
+                _mm512_storeu_ps(output + at, apply(function, y));
             }
         }
     }
@@ -174,9 +199,10 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_lanes(long count, c
                                                                    const long *taps, long k, const float *weights,
                                                                    long next, float *output, const long *places,
                                                                    long group_stride, const float *shift,
-                                                                   const float *residual, int relu) {
-    if (next) return lanes(1, count, pixels, band, taps, k, weights, next, output, places, group_stride, shift, residual, relu);
-    lanes(0, count, pixels, band, taps, k, weights, 0, output, places, group_stride, shift, residual, relu);
+                                                                   const float *residual, int function) {
+    if (next)
+        return lanes(1, count, pixels, band, taps, k, weights, next, output, places, group_stride, shift, residual, function);
+    lanes(0, count, pixels, band, taps, k, weights, 0, output, places, group_stride, shift, residual, function);
 }
 
 __attribute__((target("avx512f,avx2,fma"))) void strata_wide_row(long k, const float *a, strata_walk b, float *sums) {
@@ -200,21 +226,11 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_row(long k, const f
     for (int j = 0; j < 4; j++) _mm512_storeu_ps(sums + 16 * j, _mm512_add_ps(c[j], d[j]));
 }
 
-// The common epilogue of one row of 16 sums, `width` of them stored:
-// plus `shift`, plus the residual at the same place if any, then relu if asked.
-WIDE void finish_row(__m512 y, float shift, const float *residual, int relu, float *output, long width) {
-    const __mmask16 mask = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
-    y = _mm512_add_ps(y, _mm512_set1_ps(shift));
-    if (residual) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, residual));
-    if (relu) y = _mm512_max_ps(y, _mm512_setzero_ps());
-    _mm512_mask_storeu_ps(output, mask, y);
-}
-
 __attribute__((target("avx512f,avx2,fma"))) void strata_wide_plain(long blocks, const long *starts, long k, const float *a,
                                                                    const char *band, const long *taps, long next,
                                                                    float *output, long row_stride, long next_output,
                                                                    long width, long next_width, const float *shift,
-                                                                   const float *residual, int relu) {
+                                                                   const float *residual, int function) {
     static const long packed[6] = {0, 4, 8, 12, 16, 20};
     const strata_walk columns = {band, 0, taps};
     float sums[192];
@@ -225,9 +241,9 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_plain(long blocks, 
         dispatch(height, 0, k, rows, packed, columns, next, out);
         for (long i = 0; i < height; i++) {
             const long r = first + i, at = r * row_stride;
-            finish_row(_mm512_loadu_ps(sums + 16 * i), shift[r], residual ? residual + at : 0, relu, output + at, width);
+            finish_row(_mm512_loadu_ps(sums + 16 * i), shift[r], residual ? residual + at : 0, function, output + at, width);
             if (next)
-                finish_row(_mm512_loadu_ps(sums + 96 + 16 * i), shift[r], residual ? residual + at + next_output : 0, relu,
+                finish_row(_mm512_loadu_ps(sums + 96 + 16 * i), shift[r], residual ? residual + at + next_output : 0, function,
                            output + at + next_output, next_width);
         }
     }
@@ -247,7 +263,7 @@ void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, 
 
 void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
                        long next, float *output, const long *places, long group_stride, const float *shift,
-                       const float *residual, int relu) {
+                       const float *residual, int function) {
     __builtin_trap();
 }
 
@@ -255,7 +271,7 @@ void strata_wide_row(long k, const float *a, strata_walk b, float *sums) { __bui
 
 void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
                        float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
-                       const float *residual, int relu) {
+                       const float *residual, int function) {
     __builtin_trap();
 }
 #endif

@@ -542,7 +542,7 @@ struct DirectBand {
                     let current = strips(s)
                     prefetch(current.0)
                     if let next = current.1 { prefetch(next) }
-                    if let relu = whole, current.0.target.columnOffsets == nil, current.1?.target.columnOffsets == nil {
+                    if let function = whole, current.0.target.columnOffsets == nil, current.1?.target.columnOffsets == nil {
                         // Both strips are runs of an output row: the tiles of every row block and their
                         // epilogue in one call (a call per tile cost a fifth of SRCNN's 81-tap layer).
                         let (strip, next) = (current.0, current.1), common = epilogue.common!, at = strip.target.origin
@@ -552,7 +552,7 @@ struct DirectBand {
                                               UnsafeRawPointer(buffer + strip.j).assumingMemoryBound(to: CChar.self), tap,
                                               next.map { 4 * ($0.j - strip.j) } ?? 0, output + at, rowStride,
                                               next.map { $0.target.origin - at } ?? 0, strip.width, next?.width ?? 0,
-                                              common.shift + epilogue.firstRow, common.residual.map { $0 + at }, relu ? 1 : 0)
+                                              common.shift + epilogue.firstRow, common.residual.map { $0 + at }, function)
                         }
                         continue
                     }
@@ -568,18 +568,14 @@ struct DirectBand {
     }
 
     /// Whether a tile runs whole on AVX-512 (`strata_wide_lanes`,
-    /// `strata_wide_plain`), and if so whether relu ends its epilogue: the
-    /// common epilogue (a shift, maybe a residual, then relu or nothing),
-    /// an unsliced depth, no shuffle; on the lanes tile, whole blocks of
-    /// output channels stored in blocks.
-    private func wholeOnAVX512(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> Bool? {
+    /// `strata_wide_plain`), and if so the function that ends its epilogue:
+    /// the common epilogue (a shift, maybe a residual, then relu, tanh or
+    /// nothing), an unsliced depth, no shuffle; on the lanes tile, whole
+    /// blocks of output channels stored in blocks.
+    private func wholeOnAVX512(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> Int32? {
         guard PackedGEMM.avx512, slice >= taps.count, shuffle == nil, !lanes || blocked.output && m % PackedGEMM.columns == 0,
               let common = epilogue.common else { return nil }
-        switch common.function {
-        case nil: return false
-        case .relu?: return true
-        default: return nil
-        }
+        return common.wideFunction
     }
 
     /// The first `count` stored outputs, in blocks of 6 pixels (see
@@ -594,7 +590,7 @@ struct DirectBand {
         taps.withUnsafeBufferPointer { tap in
             pixels.withUnsafeBufferPointer { pix in
                 pixelPlaces.withUnsafeBufferPointer { places in
-                    if let relu = wholeOnAVX512(epilogue, shuffle: target.shuffle) {
+                    if let function = wholeOnAVX512(epilogue, shuffle: target.shuffle) {
                         // Whole blocks in and out, the common epilogue, no slices: the tile, its loop over
                         // pixels and its epilogue in one call per pair of blocks (a call and a store per
                         // tile were a third of a 16-channel layer's time).
@@ -605,7 +601,7 @@ struct DirectBand {
                                               tap.baseAddress!, k, a + block * k * width, block + 1 < rowBlocks.upperBound ? 4 * k * width : 0,
                                               target.output + at, places.baseAddress!, blockStride,
                                               common.shift + epilogue.firstRow + block * width, common.residual.map { $0 + at },
-                                              relu ? 1 : 0)
+                                              function)
                         }
                         return
                     }

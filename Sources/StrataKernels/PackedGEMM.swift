@@ -481,6 +481,16 @@ public struct TileEpilogue: @unchecked Sendable {
             self.shift = shift
         }
 
+        /// The function for the AVX-512 epilogues (`apply` in WideTile.c), if they have it.
+        var wideFunction: Int32? {
+            switch function {
+            case nil: return Int32(STRATA_NONE)
+            case .relu?: return Int32(STRATA_RELU)
+            case .tanh?: return Int32(STRATA_TANH)
+            default: return nil
+            }
+        }
+
         /// Without a residual, whether relu follows the shift; nil with a residual or another function.
         var reluWithoutResidual: Bool? {
             guard residual == nil else { return nil }

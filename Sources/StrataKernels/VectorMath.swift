@@ -1,3 +1,4 @@
+import CKernelSupport
 /// Transcendental functions on 16 lanes at once, for the fast activations.
 /// Accurate to a few float ulps (tested against Foundation's Double
 /// versions in FastKernelTests); the reference kernels keep using libm.
@@ -26,14 +27,14 @@ public enum VectorMath {
     /// tanh x = x P(x^2) / Q(x^2) for |x| <= 9, where tanh is within a
     /// float's precision of its limit beyond: degree 4 over degree 4, all
     /// coefficients positive (no cancellation), fitted by scripts/fit-tanh.py
-    /// (absolute error 2e-8; 3.3e-7 evaluated in floats). Half the operations of (1 - e) / (1 + e)
+    /// and kept in CKernelSupport.h for the AVX-512 epilogues too (absolute error 2e-8; 3.3e-7 evaluated in floats). Half the operations of (1 - e) / (1 + e)
     /// with e = e^(-2|x|): that form took a tenth of a 3x3 layer's time.
     @inline(__always)
     public static func tanh(_ x: V) -> V {
         let c = pointwiseMax(pointwiseMin(x, V(repeating: 9)), V(repeating: -9)), t = c * c
-        let p = fma(fma(fma(fma(V(repeating: 1.318_367_9e-8), t, 2.047_143_4e-5), t, 3.486_557_9e-3), t, 0.133_731_77), t,
-                    0.999_999_88)
-        let q = fma(fma(fma(fma(V(repeating: 7.702_439_6e-7), t, 3.271_345_9e-4), t, 2.584_188_8e-2), t, 0.467_064_74), t, 1)
+        let p = fma(fma(fma(fma(V(repeating: STRATA_TANH_P4), t, STRATA_TANH_P3), t, STRATA_TANH_P2), t, STRATA_TANH_P1), t,
+                    STRATA_TANH_P0)
+        let q = fma(fma(fma(fma(V(repeating: STRATA_TANH_Q4), t, STRATA_TANH_Q3), t, STRATA_TANH_Q2), t, STRATA_TANH_Q1), t, 1)
         return c * p / q
     }
 

@@ -61,6 +61,21 @@ typedef struct {
     const long *offsets;
 } strata_walk;
 
+// tanh x = x P(x²) / Q(x²) for |x| <= 9 (`VectorMath.tanh`, which reads
+// these too; fitted by scripts/fit-tanh.py), lowest degree first.
+#define STRATA_TANH_P0 0.99999988f
+#define STRATA_TANH_P1 0.13373177f
+#define STRATA_TANH_P2 3.4865579e-3f
+#define STRATA_TANH_P3 2.0471434e-5f
+#define STRATA_TANH_P4 1.3183679e-8f
+#define STRATA_TANH_Q1 0.46706474f
+#define STRATA_TANH_Q2 2.5841888e-2f
+#define STRATA_TANH_Q3 3.2713459e-4f
+#define STRATA_TANH_Q4 7.7024396e-7f
+
+// What the AVX-512 kernels apply after a tile's shift (and residual).
+enum { STRATA_NONE = 0, STRATA_RELU = 1, STRATA_TANH = 2 };
+
 // Whether the processor and the system run AVX-512 (F).
 int strata_wide_tile_available(void);
 
@@ -88,11 +103,11 @@ void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, 
 // `next` is not 0 16 more at `next` bytes from them; channel j of the
 // first 16 of pixel p stored at output[places[p] + j] as its sum plus
 // shift[j], plus residual[places[p] + j] when there is one, then through
-// relu if asked; the second 16 `group_stride` floats on, with shift[16 +
-// j]. Only where `strata_wide_tile_available` says so.
+// `function` (STRATA_NONE, _RELU or _TANH); the second 16 `group_stride`
+// floats on, with shift[16 + j]. Only where `strata_wide_tile_available` says so.
 void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
                        long next, float *output, const long *places, long group_stride, const float *shift,
-                       const float *residual, int relu);
+                       const float *residual, int function);
 
 // One row of C over 64 columns (`PackedGEMM.singleRow`): sums[j] = Σ
 // a[6 kk] b(kk)[j] over depths 0..<k. Only where
@@ -105,10 +120,10 @@ void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
 // taps[kk] + 4 j bytes, of the second `next` bytes further (0: no second).
 // Row r, column j < width is stored at output[r * row_stride + j] as its
 // sum plus shift[r], plus the residual at the same place if any, then
-// through relu if asked; the second strip's `next_output` floats further,
+// through `function`; the second strip's `next_output` floats further,
 // next_width of them. Only where `strata_wide_tile_available` says so.
 void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
                        float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
-                       const float *residual, int relu);
+                       const float *residual, int function);
 
 #endif
