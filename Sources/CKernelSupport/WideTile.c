@@ -249,6 +249,43 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_plain(long blocks, 
     }
 }
 
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_winograd_inputs(const float *x, long blocks, long plane,
+                                                                              const long *offsets, float *v, long step) {
+    for (long block = 0; block < blocks; block++) {
+        const float *base = x + block * plane;
+        __m512 d[16];
+        for (int i = 0; i < 16; i++) d[i] = offsets[i] < 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(base + offsets[i]);
+        // Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: along each row, then along each column.
+        __m512 r[16];
+        for (int i = 0; i < 4; i++) {
+            const __m512 d0 = d[4 * i], d1 = d[4 * i + 1], d2 = d[4 * i + 2], d3 = d[4 * i + 3];
+            r[4 * i] = _mm512_sub_ps(d0, d2), r[4 * i + 1] = _mm512_add_ps(d1, d2);
+            r[4 * i + 2] = _mm512_sub_ps(d2, d1), r[4 * i + 3] = _mm512_sub_ps(d1, d3);
+        }
+        float *out = v + 16 * block;
+        for (int j = 0; j < 4; j++) {
+            _mm512_storeu_ps(out + j * step, _mm512_sub_ps(r[j], r[8 + j]));
+            _mm512_storeu_ps(out + (4 + j) * step, _mm512_add_ps(r[4 + j], r[8 + j]));
+            _mm512_storeu_ps(out + (8 + j) * step, _mm512_sub_ps(r[8 + j], r[4 + j]));
+            _mm512_storeu_ps(out + (12 + j) * step, _mm512_sub_ps(r[4 + j], r[12 + j]));
+        }
+    }
+}
+
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_winograd_outputs(const float *m, long step, float *y) {
+    // Aᵀ = [1 1 1 0; 0 1 -1 -1]: along each row, then along each column.
+    __m512 s0[4], s1[4];
+    for (int i = 0; i < 4; i++) {
+        const __m512 m0 = _mm512_loadu_ps(m + (4 * i) * step), m1 = _mm512_loadu_ps(m + (4 * i + 1) * step);
+        const __m512 m2 = _mm512_loadu_ps(m + (4 * i + 2) * step), m3 = _mm512_loadu_ps(m + (4 * i + 3) * step);
+        s0[i] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2), s1[i] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+    }
+    _mm512_storeu_ps(y, _mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]));
+    _mm512_storeu_ps(y + 16, _mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]));
+    _mm512_storeu_ps(y + 32, _mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]));
+    _mm512_storeu_ps(y + 48, _mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]));
+}
+
 #else
 int strata_wide_tile_available(void) { return 0; }
 
@@ -268,6 +305,12 @@ void strata_wide_lanes(long count, const long *pixels, const char *band, const l
 }
 
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums) { __builtin_trap(); }
+
+void strata_wide_winograd_inputs(const float *x, long blocks, long plane, const long *offsets, float *v, long step) {
+    __builtin_trap();
+}
+
+void strata_wide_winograd_outputs(const float *m, long step, float *y) { __builtin_trap(); }
 
 void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
                        float *output, long row_stride, long next_output, long width, long next_width, const float *shift,

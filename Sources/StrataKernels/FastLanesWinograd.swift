@@ -1,3 +1,4 @@
+import CKernelSupport
 /// Winograd's minimal filtering F(m x m, r x r) on tiles numbered across
 /// the batch, with the output channels in the GEMM's lanes, for:
 /// - 3x3 convolutions of stride 1 on maps of any size, where values may
@@ -309,6 +310,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                             offsets[i * alpha + j] = y >= 0 && y < h && xx >= 0 && xx < w ? (b * blocks * h * w + y * w + xx) * size : -1
                         }
                     }
+                    if PackedGEMM.avx512 && alpha == 4 {
+                        // 16 values of d and of V in registers: Swift's take 32 of AVX2's 16 and spill.
+                        strata_wide_winograd_inputs(x, blocks, plane, offsets, v + index * depth + read * channels.input, step / 4)
+                        continue
+                    }
                     let out = UnsafeMutableRawPointer(v + index * depth + read * channels.input)
                     for block in 0..<blocks {
                         let base = UnsafeRawPointer(x + block * plane)
@@ -386,6 +392,9 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                     let at = UnsafeRawPointer(m + index * channels.output + block * size)
                     let products = { (xi: Int) in at.loadUnaligned(fromByteOffset: xi * step, as: V.self) }
                     switch alpha {
+                    case 4 where PackedGEMM.avx512:
+                        strata_wide_winograd_outputs(m + index * channels.output + block * size, step / 4,
+                                                     UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
                     case 3: Self.outputs3(products, into: y)
                     case 4: Self.outputs4(products, into: y)
                     default: Self.outputs5(products, into: y)

@@ -114,6 +114,18 @@ void strata_wide_lanes(long count, const long *pixels, const char *band, const l
 // `strata_wide_tile_available` says so.
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
 
+// Winograd's F(2x2, 3x3) input transform V = Bᵀ d B of one tile, for
+// `blocks` blocks of 16 channels (block b's at x + b * plane): d's 4 x 4
+// values at x + offsets[i] (zeros where offsets[i] < 0); V's value xi of
+// block b stored at v + xi * step + 16 b. Only where
+// `strata_wide_tile_available` says so.
+void strata_wide_winograd_inputs(const float *x, long blocks, long plane, const long *offsets, float *v, long step);
+
+// Its output transform Y = Aᵀ M A of 16 channels of one tile: M's value
+// xi at m + xi * step, Y's 2 x 2 values at y + 16 i. Only where
+// `strata_wide_tile_available` says so.
+void strata_wide_winograd_outputs(const float *m, long step, float *y);
+
 // The plain tile whole over one or two strips of a band, for `blocks` row
 // blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
 // weights at a + 6 k b): column j of the first strip reads tap kk at band +
