@@ -157,8 +157,8 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_gemm(long m, long k
 // The lanes tile over `count` pixels, R of them a call to `rows`: one
 // block of 16 output channels in 12 rows of pixels, or two blocks in 6.
 WIDE void lanes(int pair, long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
-                long next, float *output, const long *places, long group_stride, const float *shift,
-                const float *residual, int function) {
+                long next, float *output, const long *places, long channel_stride, long group_stride,
+                const float *shift, const float *residual, int function) {
     enum { R = 12 };
     const int rows = pair ? 6 : 12;
     for (long p = 0; p < count; p += rows) {
@@ -196,13 +196,21 @@ WIDE void lanes(int pair, long count, const long *pixels, const char *band, cons
                 for (int i = 0; i < R; i++) c[i] = _mm512_fmadd_ps(broadcast(x, s[i]), u, c[i]);
             }
         }
+        // A pixel's channels side by side (blocks), or `channel_stride` apart (planes): gathered and scattered.
+        const __m512i lanes = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                                 _mm512_set1_epi32((int)channel_stride));
         for (int g = 0; g < 1 + pair; g++) {
             const __m512 b = _mm512_loadu_ps(shift + 16 * g);
             for (int i = 0; i < rows && i < height; i++) {
                 const long at = places[p + i] + g * group_stride;
                 __m512 y = _mm512_add_ps(g ? d[i] : c[i], b);
-                if (residual) y = _mm512_add_ps(y, _mm512_loadu_ps(residual + at));
-                _mm512_storeu_ps(output + at, apply(function, y));
+                if (channel_stride == 1) {
+                    if (residual) y = _mm512_add_ps(y, _mm512_loadu_ps(residual + at));
+                    _mm512_storeu_ps(output + at, apply(function, y));
+                } else {
+                    if (residual) y = _mm512_add_ps(y, _mm512_i32gather_ps(lanes, residual + at, 4));
+                    _mm512_i32scatter_ps(output + at, lanes, apply(function, y), 4);
+                }
             }
         }
     }
@@ -211,11 +219,14 @@ WIDE void lanes(int pair, long count, const long *pixels, const char *band, cons
 __attribute__((target("avx512f,avx2,fma"))) void strata_wide_lanes(long count, const long *pixels, const char *band,
                                                                    const long *taps, long k, const float *weights,
                                                                    long next, float *output, const long *places,
-                                                                   long group_stride, const float *shift,
-                                                                   const float *residual, int function) {
+                                                                   long channel_stride, long group_stride,
+                                                                   const float *shift, const float *residual,
+                                                                   int function) {
     if (next)
-        return lanes(1, count, pixels, band, taps, k, weights, next, output, places, group_stride, shift, residual, function);
-    lanes(0, count, pixels, band, taps, k, weights, 0, output, places, group_stride, shift, residual, function);
+        return lanes(1, count, pixels, band, taps, k, weights, next, output, places, channel_stride, group_stride, shift,
+                     residual, function);
+    lanes(0, count, pixels, band, taps, k, weights, 0, output, places, channel_stride, group_stride, shift, residual,
+          function);
 }
 
 __attribute__((target("avx512f,avx2,fma"))) void strata_wide_row(long k, const float *a, strata_walk b, float *sums) {
@@ -312,8 +323,8 @@ void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, 
 }
 
 void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
-                       long next, float *output, const long *places, long group_stride, const float *shift,
-                       const float *residual, int function) {
+                       long next, float *output, const long *places, long channel_stride, long group_stride,
+                       const float *shift, const float *residual, int function) {
     __builtin_trap();
 }
 

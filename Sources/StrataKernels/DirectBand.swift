@@ -571,9 +571,9 @@ struct DirectBand {
     /// `strata_wide_plain`), and if so the function that ends its epilogue:
     /// the common epilogue (a shift, maybe a residual, then relu, tanh or
     /// nothing), an unsliced depth, no shuffle; on the lanes tile, whole
-    /// blocks of output channels stored in blocks.
+    /// blocks of output channels.
     private func wholeOnAVX512(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> Int32? {
-        guard PackedGEMM.avx512, slice >= taps.count, shuffle == nil, !lanes || blocked.output && m % PackedGEMM.columns == 0,
+        guard PackedGEMM.avx512, slice >= taps.count, shuffle == nil, !lanes || m % PackedGEMM.columns == 0,
               let common = epilogue.common else { return nil }
         return common.wideFunction
     }
@@ -594,12 +594,14 @@ struct DirectBand {
                         // Whole blocks in and out, the common epilogue, no slices: the tile, its loop over
                         // pixels and its epilogue in one call per pair of blocks (a call and a store per
                         // tile were a third of a 16-channel layer's time).
-                        let common = epilogue.common!
+                        // Block b's channels lie `blockStride` floats on from the first's in blocks, planes apart otherwise.
+                        let common = epilogue.common!, (channelStride, groupStride) = blocked.output ? (1, blockStride)
+                            : (blockStride, width * blockStride)
                         for block in Swift.stride(from: rowBlocks.lowerBound, to: rowBlocks.upperBound, by: 2) {
-                            let at = origin + block * blockStride
+                            let at = origin + block * groupStride
                             strata_wide_lanes(count, pix.baseAddress!, UnsafeRawPointer(buffer).assumingMemoryBound(to: CChar.self),
                                               tap.baseAddress!, k, a + block * k * width, block + 1 < rowBlocks.upperBound ? 4 * k * width : 0,
-                                              target.output + at, places.baseAddress!, blockStride,
+                                              target.output + at, places.baseAddress!, channelStride, groupStride,
                                               common.shift + epilogue.firstRow + block * width, common.residual.map { $0 + at },
                                               function)
                         }

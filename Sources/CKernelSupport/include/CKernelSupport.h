@@ -101,13 +101,15 @@ void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, 
 // its epilogue: pixel p's input for tap kk at band + 4 pixels[p] + taps[kk]
 // bytes; 16 output channels' weights per tap at weights + 16 kk, and when
 // `next` is not 0 16 more at `next` bytes from them; channel j of the
-// first 16 of pixel p stored at output[places[p] + j] as its sum plus
-// shift[j], plus residual[places[p] + j] when there is one, then through
-// `function` (STRATA_NONE, _RELU or _TANH); the second 16 `group_stride`
-// floats on, with shift[16 + j]. Only where `strata_wide_tile_available` says so.
+// first 16 of pixel p stored at output[places[p] + j c] (c the
+// `channel_stride`: 1 in channel blocks, a plane otherwise) as its sum
+// plus shift[j], plus the residual at the same place when there is one,
+// then through `function` (STRATA_NONE, _RELU or _TANH); the second 16
+// `group_stride` floats on, with shift[16 + j]. Only where
+// `strata_wide_tile_available` says so.
 void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
-                       long next, float *output, const long *places, long group_stride, const float *shift,
-                       const float *residual, int function);
+                       long next, float *output, const long *places, long channel_stride, long group_stride,
+                       const float *shift, const float *residual, int function);
 
 // One row of C over 64 columns (`PackedGEMM.singleRow`): sums[j] = Σ
 // a[6 kk] b(kk)[j] over depths 0..<k. Only where
