@@ -71,8 +71,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// Input and output channels rounded up to whole blocks; a tile's row of V (those of every input phase), of M.
     let channels: (input: Int, output: Int)
     let depth: Int
-    /// A plain input copied into blocks.
-    private let blockedCopy: UnsafeMutablePointer<Float>?
+    /// A plain input copied into blocks, allocated by the first run: a
+    /// layer planned first on this form and chosen again for its settled
+    /// layout never runs, and held a copy of its whole input (EDSR at
+    /// 256x256 peaked at 580 MB with an 80 MB arena).
+    private var blockedCopy: UnsafeMutablePointer<Float>?
 
     /// Whether a convolution of `weight` [O, C, kH, kW] on input [N, C, H,
     /// W] runs here: 3x3, stride 1, undilated, one group, padding of at
@@ -180,9 +183,6 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         // more of them in L2 (its 128 -> 64 layer 15.5 -> 14.7 ms).
         let budget = positions * k * o > 131_072 ? 1 << 20 : 32_768
         jobTiles = max(1, budget / (positions * (depth + channels.output)) / PackedGEMM.rows) * PackedGEMM.rows
-        let count = n * channels.input * input[2] * input[3]
-        blockedCopy = blocked.input ? nil : .allocate(capacity: count)
-        blockedCopy?.initialize(repeating: 0, count: count)
         // Uᵀ_ξ[c, o] = Σ G[ξy][a] g[a][b] G[ξx][b] (scaled), in Double.
         let gMatrix: [[Double]] = switch alpha {
         case 3: [[1, 0], [1, 1], [0, 1]]
@@ -233,10 +233,18 @@ public final class LanesWinogradKernel: @unchecked Sendable {
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>] = [], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {
-        let source = blockedCopy.map { copy in
+        var source = x
+        if !blocked.input {
+            let copy = blockedCopy ?? {
+                let count = inputShape[0] * channels.input * inputShape[2] * inputShape[3]
+                let copy = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                copy.initialize(repeating: 0, count: count)
+                blockedCopy = copy
+                return copy
+            }()
             block(x, into: copy, pool: pool)
-            return UnsafePointer(copy)
-        } ?? x
+            source = UnsafePointer(copy)
+        }
         let total = inputShape[0] * tileRows * tilesPerRow
         // Few tiles (a batch of one) are shared evenly between the threads.
         let perJob = min(jobTiles, (total + pool.threads - 1) / pool.threads)
