@@ -273,41 +273,83 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_plain(long blocks, 
     }
 }
 
-__attribute__((target("avx512f,avx2,fma"))) void strata_wide_winograd_inputs(const float *x, long blocks, long plane,
-                                                                              const long *offsets, float *v, long step) {
-    for (long block = 0; block < blocks; block++) {
-        const float *base = x + block * plane;
-        __m512 d[16];
-        for (int i = 0; i < 16; i++) d[i] = offsets[i] < 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(base + offsets[i]);
-        // Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: along each row, then along each column.
-        __m512 r[16];
-        for (int i = 0; i < 4; i++) {
-            const __m512 d0 = d[4 * i], d1 = d[4 * i + 1], d2 = d[4 * i + 2], d3 = d[4 * i + 3];
-            r[4 * i] = _mm512_sub_ps(d0, d2), r[4 * i + 1] = _mm512_add_ps(d1, d2);
-            r[4 * i + 2] = _mm512_sub_ps(d2, d1), r[4 * i + 3] = _mm512_sub_ps(d1, d3);
-        }
-        float *out = v + 16 * block;
-        for (int j = 0; j < 4; j++) {
-            _mm512_storeu_ps(out + j * step, _mm512_sub_ps(r[j], r[8 + j]));
-            _mm512_storeu_ps(out + (4 + j) * step, _mm512_add_ps(r[4 + j], r[8 + j]));
-            _mm512_storeu_ps(out + (8 + j) * step, _mm512_sub_ps(r[8 + j], r[4 + j]));
-            _mm512_storeu_ps(out + (12 + j) * step, _mm512_sub_ps(r[4 + j], r[12 + j]));
-        }
+#define ADD _mm512_add_ps
+#define SUB _mm512_sub_ps
+#define TIMES(c, x) _mm512_mul_ps(_mm512_set1_ps(c), x)
+
+// Bᵀ along one line of `alpha` values (`step` apart), into out[0, step, ...]:
+// F(2x2, 2x2) [1 -1 0; 0 1 0; 0 -1 1], F(2x2, 3x3) [1 0 -1 0; 0 1 1 0;
+// 0 -1 1 0; 0 1 0 -1], F(4x4, 2x2) at 0, 1, -1, -2 and ∞.
+WIDE void input_along(int alpha, const __m512 *d, int step, __m512 *out) {
+    const __m512 d0 = d[0], d1 = d[step], d2 = d[2 * step];
+    if (alpha == 3) {
+        out[0] = SUB(d0, d1), out[step] = d1, out[2 * step] = SUB(d2, d1);
+    } else if (alpha == 4) {
+        const __m512 d3 = d[3 * step];
+        out[0] = SUB(d0, d2), out[step] = ADD(d1, d2), out[2 * step] = SUB(d2, d1), out[3 * step] = SUB(d1, d3);
+    } else {
+        const __m512 d3 = d[3 * step], d4 = d[4 * step], twice = TIMES(2, d1);
+        out[0] = ADD(SUB(TIMES(2, SUB(d2, d0)), d1), d3);
+        out[step] = ADD(ADD(twice, TIMES(3, d2)), d3);
+        out[2 * step] = SUB(ADD(d2, d3), twice);
+        out[3 * step] = SUB(d3, d1);
+        out[4 * step] = ADD(SUB(SUB(TIMES(2, d3), twice), d2), d4);
     }
 }
 
-__attribute__((target("avx512f,avx2,fma"))) void strata_wide_winograd_outputs(const float *m, long step, float *y) {
-    // Aᵀ = [1 1 1 0; 0 1 -1 -1]: along each row, then along each column.
-    __m512 s0[4], s1[4];
-    for (int i = 0; i < 4; i++) {
-        const __m512 m0 = _mm512_loadu_ps(m + (4 * i) * step), m1 = _mm512_loadu_ps(m + (4 * i + 1) * step);
-        const __m512 m2 = _mm512_loadu_ps(m + (4 * i + 2) * step), m3 = _mm512_loadu_ps(m + (4 * i + 3) * step);
-        s0[i] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2), s1[i] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+// Aᵀ along one line of `alpha` values into tile = alpha - 1 or alpha - 3 values:
+// [1 1 0; 0 1 1], [1 1 1 0; 0 1 -1 -1], [1 1 1 1 0; 0 1 -1 -2 0; 0 1 1 4 0; 0 1 -1 -8 1].
+WIDE void output_along(int alpha, const __m512 *m, int step, __m512 *out, int out_step) {
+    const __m512 m0 = m[0], m1 = m[step], m2 = m[2 * step];
+    if (alpha == 3) {
+        out[0] = ADD(m0, m1), out[out_step] = ADD(m1, m2);
+    } else if (alpha == 4) {
+        const __m512 m3 = m[3 * step];
+        out[0] = ADD(ADD(m0, m1), m2), out[out_step] = SUB(SUB(m1, m2), m3);
+    } else {
+        const __m512 m3 = m[3 * step], m4 = m[4 * step], sum = ADD(m1, m2), difference = SUB(m1, m2);
+        out[0] = ADD(ADD(m0, sum), m3);
+        out[out_step] = SUB(difference, TIMES(2, m3));
+        out[2 * out_step] = ADD(sum, TIMES(4, m3));
+        out[3 * out_step] = ADD(SUB(difference, TIMES(8, m3)), m4);
     }
-    _mm512_storeu_ps(y, _mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]));
-    _mm512_storeu_ps(y + 16, _mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]));
-    _mm512_storeu_ps(y + 32, _mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]));
-    _mm512_storeu_ps(y + 48, _mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]));
+}
+
+WIDE void winograd_inputs(int alpha, const float *x, long blocks, long plane, const long *offsets, float *v, long step) {
+    for (long block = 0; block < blocks; block++) {
+        const float *base = x + block * plane;
+        __m512 d[25], r[25];
+        for (int i = 0; i < alpha * alpha; i++) d[i] = offsets[i] < 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(base + offsets[i]);
+        // Along each row, then along each column.
+        for (int i = 0; i < alpha; i++) input_along(alpha, d + alpha * i, 1, r + alpha * i);
+        for (int j = 0; j < alpha; j++) input_along(alpha, r + j, alpha, d + j);
+        for (int i = 0; i < alpha * alpha; i++) _mm512_storeu_ps(v + i * step + 16 * block, d[i]);
+    }
+}
+
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_winograd_inputs(long alpha, const float *x, long blocks,
+                                                                              long plane, const long *offsets, float *v,
+                                                                              long step) {
+    if (alpha == 3) return winograd_inputs(3, x, blocks, plane, offsets, v, step);
+    if (alpha == 4) return winograd_inputs(4, x, blocks, plane, offsets, v, step);
+    winograd_inputs(5, x, blocks, plane, offsets, v, step);
+}
+
+WIDE void winograd_outputs(int alpha, const float *m, long step, float *y) {
+    const int tile = alpha == 5 ? 4 : 2;
+    __m512 p[25], s[20], out[16];
+    for (int i = 0; i < alpha * alpha; i++) p[i] = _mm512_loadu_ps(m + i * step);
+    // Along each row (s[q * alpha + i]: row i's output q), then along each column.
+    for (int i = 0; i < alpha; i++) output_along(alpha, p + alpha * i, 1, s + i, alpha);
+    for (int q = 0; q < tile; q++) output_along(alpha, s + alpha * q, 1, out + q, tile);
+    for (int i = 0; i < tile * tile; i++) _mm512_storeu_ps(y + 16 * i, out[i]);
+}
+
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_winograd_outputs(long alpha, const float *m, long step,
+                                                                               float *y) {
+    if (alpha == 3) return winograd_outputs(3, m, step, y);
+    if (alpha == 4) return winograd_outputs(4, m, step, y);
+    winograd_outputs(5, m, step, y);
 }
 
 #else
@@ -330,11 +372,12 @@ void strata_wide_lanes(long count, const long *pixels, const char *band, const l
 
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums) { __builtin_trap(); }
 
-void strata_wide_winograd_inputs(const float *x, long blocks, long plane, const long *offsets, float *v, long step) {
+void strata_wide_winograd_inputs(long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,
+                                 long step) {
     __builtin_trap();
 }
 
-void strata_wide_winograd_outputs(const float *m, long step, float *y) { __builtin_trap(); }
+void strata_wide_winograd_outputs(long alpha, const float *m, long step, float *y) { __builtin_trap(); }
 
 void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
                        float *output, long row_stride, long next_output, long width, long next_width, const float *shift,

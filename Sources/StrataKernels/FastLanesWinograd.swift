@@ -318,9 +318,10 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                             offsets[i * alpha + j] = y >= 0 && y < h && xx >= 0 && xx < w ? (b * blocks * h * w + y * w + xx) * size : -1
                         }
                     }
-                    if PackedGEMM.avx512 && alpha == 4 {
-                        // 16 values of d and of V in registers: Swift's take 32 of AVX2's 16 and spill.
-                        strata_wide_winograd_inputs(x, blocks, plane, offsets, v + index * depth + read * channels.input, step / 4)
+                    if PackedGEMM.avx512 {
+                        // d and V in registers: Swift's 16 values of 16 lanes take 32 of AVX2's 16 and spill.
+                        strata_wide_winograd_inputs(alpha, x, blocks, plane, offsets, v + index * depth + read * channels.input,
+                                                    step / 4)
                         continue
                     }
                     let out = UnsafeMutableRawPointer(v + index * depth + read * channels.input)
@@ -400,8 +401,8 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                     let at = UnsafeRawPointer(m + index * channels.output + block * size)
                     let products = { (xi: Int) in at.loadUnaligned(fromByteOffset: xi * step, as: V.self) }
                     switch alpha {
-                    case 4 where PackedGEMM.avx512:
-                        strata_wide_winograd_outputs(m + index * channels.output + block * size, step / 4,
+                    case _ where PackedGEMM.avx512:
+                        strata_wide_winograd_outputs(alpha, m + index * channels.output + block * size, step / 4,
                                                      UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
                     case 3: Self.outputs3(products, into: y)
                     case 4: Self.outputs4(products, into: y)

@@ -116,17 +116,19 @@ void strata_wide_lanes(long count, const long *pixels, const char *band, const l
 // `strata_wide_tile_available` says so.
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
 
-// Winograd's F(2x2, 3x3) input transform V = Bᵀ d B of one tile, for
-// `blocks` blocks of 16 channels (block b's at x + b * plane): d's 4 x 4
-// values at x + offsets[i] (zeros where offsets[i] < 0); V's value xi of
-// block b stored at v + xi * step + 16 b. Only where
+// Winograd's input transform V = Bᵀ d B of one tile (`alpha` 3, 4 or 5:
+// F(2x2, 2x2), F(2x2, 3x3), F(4x4, 2x2), as `LanesWinogradKernel`), for
+// `blocks` blocks of 16 channels (block b's at x + b * plane): d's alpha
+// x alpha values at x + offsets[i] (zeros where offsets[i] < 0); V's
+// value xi of block b stored at v + xi * step + 16 b. Only where
 // `strata_wide_tile_available` says so.
-void strata_wide_winograd_inputs(const float *x, long blocks, long plane, const long *offsets, float *v, long step);
+void strata_wide_winograd_inputs(long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,
+                                 long step);
 
 // Its output transform Y = Aᵀ M A of 16 channels of one tile: M's value
-// xi at m + xi * step, Y's 2 x 2 values at y + 16 i. Only where
-// `strata_wide_tile_available` says so.
-void strata_wide_winograd_outputs(const float *m, long step, float *y);
+// xi at m + xi * step, Y's values (2 x 2, or 4 x 4 for alpha 5) at
+// y + 16 i. Only where `strata_wide_tile_available` says so.
+void strata_wide_winograd_outputs(long alpha, const float *m, long step, float *y);
 
 // The plain tile whole over one or two strips of a band, for `blocks` row
 // blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
