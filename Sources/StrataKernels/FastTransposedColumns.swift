@@ -1,3 +1,4 @@
+import CKernelSupport
 /// A transposed convolution of kernel 4, stride 2 and padding 1 with one
 /// output channel (a VAE decoder's last layer) as a GEMM and a sum: every
 /// input pixel times the weights gives the 16 values its taps add to the
@@ -21,6 +22,8 @@ public final class TransposedColumnsKernel: @unchecked Sendable {
     let depthOffsets: [Int]
     /// Each input pixel's place in a tap's plane: (H + 2) x (W + 2) with a border of zeros.
     let places: [Int]
+    /// Each input pixel's first value from the image's, in floats (for `strata_wide_lanes`).
+    let pixelOffsets: [Int]
     let pitch: Int, planeSize: Int
 
     /// Whether a transposed convolution of `weight` [C, O, kH, kW] runs
@@ -48,7 +51,11 @@ public final class TransposedColumnsKernel: @unchecked Sendable {
         // Room past the last row for the 16-float loads that start near its end.
         planeSize = (h + 2) * pitch + 2 * size
         places = (0..<(h * w)).map { p in (p / w + 1) * pitch + p % w + 1 }
+        pixelOffsets = (0..<(h * w)).map { $0 * (blocked ? size : 1) }
     }
+
+    /// No shift for the products (the epilogue comes after the sum).
+    private static let noShift = [Float](repeating: 0, count: ChannelBlocks.size)
 
     /// Floats of scratch each worker needs: the 16 taps' planes.
     public var scratchFloats: Int { 16 * planeSize }
@@ -82,6 +89,14 @@ public final class TransposedColumnsKernel: @unchecked Sendable {
         packed.withUnsafeBufferPointer { weights in
         depthOffsets.withUnsafeBufferPointer { offsets in
         places.withUnsafeBufferPointer { placed in
+            if PackedGEMM.avx512 {
+                // A pixel's 16 taps scattered a plane apart in one call for the image (Swift's tile stored them one by one).
+                return pixelOffsets.withUnsafeBufferPointer { pix in
+                    strata_wide_lanes(pixels, pix.baseAddress!, UnsafeRawPointer(image).assumingMemoryBound(to: CChar.self),
+                                      offsets.baseAddress!, c, weights.baseAddress!, 0, columns, placed.baseAddress!, planeSize, 0,
+                                      Self.noShift, nil, Int32(STRATA_NONE))
+                }
+            }
             let target = PackedGEMM.Target(output: columns, origin: 0, rowStride: 0, columnStride: planeSize, rowOffsets: placed.baseAddress!)
             for rowBlock in 0..<(pixels + PackedGEMM.rows - 1) / PackedGEMM.rows {
                 let rows = PackedGEMM.rowsOf(block: rowBlock, m: pixels), r0 = rows.lowerBound
