@@ -352,6 +352,24 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_winograd_outputs(lo
     winograd_outputs(5, m, step, y);
 }
 
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_winograd_store(long alpha, const float *m, long step,
+                                                                            long blocks, long count, const long *where,
+                                                                            const long *places, long block_stride,
+                                                                            float *output, const float *shift,
+                                                                            const float *residual, int function) {
+    float y[16 * 16];
+    for (long b = 0; b < blocks; b++) {
+        strata_wide_winograd_outputs(alpha, m + 16 * b, step, y);
+        const __m512 shifts = _mm512_loadu_ps(shift + 16 * b);
+        for (long i = 0; i < count; i++) {
+            const long at = places[i] + b * block_stride;
+            __m512 v = _mm512_add_ps(_mm512_loadu_ps(y + 16 * where[i]), shifts);
+            if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + at));
+            _mm512_storeu_ps(output + at, apply(function, v));
+        }
+    }
+}
+
 #else
 int strata_wide_tile_available(void) { return 0; }
 
@@ -378,6 +396,12 @@ void strata_wide_winograd_inputs(long alpha, const float *x, long blocks, long p
 }
 
 void strata_wide_winograd_outputs(long alpha, const float *m, long step, float *y) { __builtin_trap(); }
+
+void strata_wide_winograd_store(long alpha, const float *m, long step, long blocks, long count, const long *where,
+                                const long *places, long block_stride, float *output, const float *shift,
+                                const float *residual, int function) {
+    __builtin_trap();
+}
 
 void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
                        float *output, long row_stride, long next_output, long width, long next_width, const float *shift,

@@ -292,6 +292,14 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         }
     }
 
+    /// Whether the output transform and its epilogue run whole on AVX-512
+    /// (`strata_wide_winograd_store`), and if so the function ending it:
+    /// whole blocks of output channels stored in blocks, the common epilogue.
+    private func wholeOnAVX512(_ epilogue: TileEpilogue) -> Int32? {
+        guard PackedGEMM.avx512, blocked.output, outputShape[1] % ChannelBlocks.size == 0, let common = epilogue.common else { return nil }
+        return common.wideFunction
+    }
+
     /// The image, row and column of tile `t` of a phase.
     private func place(_ t: Int) -> (image: Int, row: Int, column: Int) {
         let perImage = tileRows * tilesPerRow
@@ -393,8 +401,27 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         let (o, ho, wo) = (outputShape[1], outputShape[2], outputShape[3]), pixels = ho * wo
         let step = 4 * channels.output * jobTiles, size = ChannelBlocks.size, alpha = alpha, tile = tile
         withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { buffer in
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { offsets in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 32) { offsets in
             let y = buffer.baseAddress!, places = offsets.baseAddress!
+            if let function = wholeOnAVX512(epilogue) {
+                // The transform and the epilogue of every block of a tile in one call (the epilogue's pass
+                // through `storeRows` per block cost more than the transform).
+                let common = epilogue.common!, inside = places + 16
+                for (index, t) in tiles.enumerated() {
+                    let (b, ty, tx) = place(t)
+                    var count = 0
+                    for a in 0..<tile where tile * ty + a < phaseSize.0 {
+                        for e in 0..<tile where tile * tx + e < phaseSize.1 {
+                            let p = (self.step * (tile * ty + a) + phase.output.0) * wo + self.step * (tile * tx + e) + phase.output.1
+                            (inside[count], places[count]) = (a * tile + e, ChannelBlocks.index(b, 0, p, channels: o, pixels: pixels))
+                            count += 1
+                        }
+                    }
+                    strata_wide_winograd_store(alpha, m + index * channels.output, step / 4, o / size, count, inside, places,
+                                               size * pixels, output, common.shift + epilogue.firstRow, common.residual, function)
+                }
+                return
+            }
             for (index, t) in tiles.enumerated() {
                 let (b, ty, tx) = place(t)
                 for block in 0..<(o + size - 1) / size {

@@ -130,6 +130,16 @@ void strata_wide_winograd_inputs(long alpha, const float *x, long blocks, long p
 // y + 16 i. Only where `strata_wide_tile_available` says so.
 void strata_wide_winograd_outputs(long alpha, const float *m, long step, float *y);
 
+// The output transform of a tile's `blocks` blocks of 16 output channels
+// (block b's M at m + 16 b) through the common epilogue, into channel
+// blocks: the tile's value where[i] (of its tile x tile) of block b stored
+// at output + places[i] + b * block_stride for i < count, plus shift[16 b
+// + j], plus the residual at the same place if any, then `function`. Only
+// where `strata_wide_tile_available` says so.
+void strata_wide_winograd_store(long alpha, const float *m, long step, long blocks, long count, const long *where,
+                                const long *places, long block_stride, float *output, const float *shift,
+                                const float *residual, int function);
+
 // The plain tile whole over one or two strips of a band, for `blocks` row
 // blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
 // weights at a + 6 k b): column j of the first strip reads tap kk at band +
