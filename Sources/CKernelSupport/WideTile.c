@@ -32,9 +32,12 @@ WIDE __m512 polynomial(__m512 t, float c0, float c1, float c2, float c3, float c
 }
 
 // `function` of 16 values (see CKernelSupport.h), as `VectorMath` computes it.
-WIDE __m512 apply(int function, __m512 y) {
-    if (function == STRATA_RELU) return _mm512_max_ps(y, _mm512_setzero_ps());
-    if (function != STRATA_TANH) return y;
+WIDE __m512 apply(strata_function function, __m512 y) {
+    const __m512 zero = _mm512_setzero_ps();
+    if (function.kind == STRATA_RELU) return _mm512_max_ps(y, zero);
+    if (function.kind == STRATA_LEAKY_RELU)
+        return _mm512_fmadd_ps(_mm512_set1_ps(function.slope), _mm512_min_ps(y, zero), _mm512_max_ps(y, zero));
+    if (function.kind != STRATA_TANH) return y;
     const __m512 c = _mm512_max_ps(_mm512_min_ps(y, _mm512_set1_ps(9)), _mm512_set1_ps(-9)), t = _mm512_mul_ps(c, c);
     const __m512 p = polynomial(t, STRATA_TANH_P0, STRATA_TANH_P1, STRATA_TANH_P2, STRATA_TANH_P3, STRATA_TANH_P4);
     const __m512 q = polynomial(t, 1, STRATA_TANH_Q1, STRATA_TANH_Q2, STRATA_TANH_Q3, STRATA_TANH_Q4);
@@ -43,7 +46,7 @@ WIDE __m512 apply(int function, __m512 y) {
 
 // The common epilogue of one row of 16 sums, `width` of them stored:
 // plus `shift`, plus the residual at the same place if any, then `function`.
-WIDE void finish_row(__m512 y, float shift, const float *residual, int function, float *output, long width) {
+WIDE void finish_row(__m512 y, float shift, const float *residual, strata_function function, float *output, long width) {
     const __mmask16 mask = width >= 16 ? 0xFFFF : (__mmask16)((1u << width) - 1);
     y = _mm512_add_ps(y, _mm512_set1_ps(shift));
     if (residual) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, residual));
@@ -158,7 +161,7 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_gemm(long m, long k
 // block of 16 output channels in 12 rows of pixels, or two blocks in 6.
 WIDE void lanes(int pair, long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
                 long next, float *output, const long *places, long channel_stride, long group_stride,
-                const float *shift, const float *residual, int function) {
+                const float *shift, const float *residual, strata_function function) {
     enum { R = 12 };
     const int rows = pair ? 6 : 12;
     for (long p = 0; p < count; p += rows) {
@@ -221,7 +224,7 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_lanes(long count, c
                                                                    long next, float *output, const long *places,
                                                                    long channel_stride, long group_stride,
                                                                    const float *shift, const float *residual,
-                                                                   int function) {
+                                                                   strata_function function) {
     if (next)
         return lanes(1, count, pixels, band, taps, k, weights, next, output, places, channel_stride, group_stride, shift,
                      residual, function);
@@ -254,7 +257,7 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_plain(long blocks, 
                                                                    const char *band, const long *taps, long next,
                                                                    float *output, long row_stride, long next_output,
                                                                    long width, long next_width, const float *shift,
-                                                                   const float *residual, int function) {
+                                                                   const float *residual, strata_function function) {
     static const long packed[6] = {0, 4, 8, 12, 16, 20};
     const strata_walk columns = {band, 0, taps};
     float sums[192];
@@ -356,7 +359,7 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_winograd_store(long
                                                                             long blocks, long count, const long *where,
                                                                             const long *places, long block_stride,
                                                                             float *output, const float *shift,
-                                                                            const float *residual, int function) {
+                                                                            const float *residual, strata_function function) {
     float y[16 * 16];
     for (long b = 0; b < blocks; b++) {
         strata_wide_winograd_outputs(alpha, m + 16 * b, step, y);
@@ -384,7 +387,7 @@ void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, 
 
 void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
                        long next, float *output, const long *places, long channel_stride, long group_stride,
-                       const float *shift, const float *residual, int function) {
+                       const float *shift, const float *residual, strata_function function) {
     __builtin_trap();
 }
 
@@ -399,13 +402,13 @@ void strata_wide_winograd_outputs(long alpha, const float *m, long step, float *
 
 void strata_wide_winograd_store(long alpha, const float *m, long step, long blocks, long count, const long *where,
                                 const long *places, long block_stride, float *output, const float *shift,
-                                const float *residual, int function) {
+                                const float *residual, strata_function function) {
     __builtin_trap();
 }
 
 void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
                        float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
-                       const float *residual, int function) {
+                       const float *residual, strata_function function) {
     __builtin_trap();
 }
 #endif

@@ -572,7 +572,7 @@ struct DirectBand {
     /// the common epilogue (a shift, maybe a residual, then relu, tanh or
     /// nothing), an unsliced depth, no shuffle; on the lanes tile, whole
     /// blocks of output channels.
-    private func wholeOnAVX512(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> Int32? {
+    private func wholeOnAVX512(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> strata_function? {
         guard PackedGEMM.avx512, slice >= taps.count, shuffle == nil, !lanes || m % PackedGEMM.columns == 0,
               let common = epilogue.common else { return nil }
         return common.wideFunction

@@ -295,7 +295,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// Whether the output transform and its epilogue run whole on AVX-512
     /// (`strata_wide_winograd_store`), and if so the function ending it:
     /// whole blocks of output channels stored in blocks, the common epilogue.
-    private func wholeOnAVX512(_ epilogue: TileEpilogue) -> Int32? {
+    private func wholeOnAVX512(_ epilogue: TileEpilogue) -> strata_function? {
         guard PackedGEMM.avx512, blocked.output, outputShape[1] % ChannelBlocks.size == 0, let common = epilogue.common else { return nil }
         return common.wideFunction
     }

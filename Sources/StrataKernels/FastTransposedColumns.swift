@@ -94,7 +94,7 @@ public final class TransposedColumnsKernel: @unchecked Sendable {
                 return pixelOffsets.withUnsafeBufferPointer { pix in
                     strata_wide_lanes(pixels, pix.baseAddress!, UnsafeRawPointer(image).assumingMemoryBound(to: CChar.self),
                                       offsets.baseAddress!, c, weights.baseAddress!, 0, columns, placed.baseAddress!, planeSize, 0,
-                                      Self.noShift, nil, Int32(STRATA_NONE))
+                                      Self.noShift, nil, strata_function(kind: Int32(STRATA_NONE), slope: 0))
                 }
             }
             let target = PackedGEMM.Target(output: columns, origin: 0, rowStride: 0, columnStride: planeSize, rowOffsets: placed.baseAddress!)

@@ -482,11 +482,12 @@ public struct TileEpilogue: @unchecked Sendable {
         }
 
         /// The function for the AVX-512 epilogues (`apply` in WideTile.c), if they have it.
-        var wideFunction: Int32? {
+        var wideFunction: strata_function? {
             switch function {
-            case nil: return Int32(STRATA_NONE)
-            case .relu?: return Int32(STRATA_RELU)
-            case .tanh?: return Int32(STRATA_TANH)
+            case nil: return strata_function(kind: Int32(STRATA_NONE), slope: 0)
+            case .relu?: return strata_function(kind: Int32(STRATA_RELU), slope: 0)
+            case .tanh?: return strata_function(kind: Int32(STRATA_TANH), slope: 0)
+            case .leakyRelu(let slope)?: return strata_function(kind: Int32(STRATA_LEAKY_RELU), slope: slope)
             default: return nil
             }
         }

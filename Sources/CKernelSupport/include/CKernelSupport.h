@@ -73,8 +73,13 @@ typedef struct {
 #define STRATA_TANH_Q3 3.2713459e-4f
 #define STRATA_TANH_Q4 7.7024396e-7f
 
-// What the AVX-512 kernels apply after a tile's shift (and residual).
-enum { STRATA_NONE = 0, STRATA_RELU = 1, STRATA_TANH = 2 };
+// What the AVX-512 kernels apply after a tile's shift (and residual):
+// nothing, relu, tanh, or leaky relu with its slope.
+enum { STRATA_NONE = 0, STRATA_RELU = 1, STRATA_TANH = 2, STRATA_LEAKY_RELU = 3 };
+typedef struct {
+    int kind;
+    float slope;
+} strata_function;
 
 // Whether the processor and the system run AVX-512 (F).
 int strata_wide_tile_available(void);
@@ -104,12 +109,12 @@ void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, 
 // first 16 of pixel p stored at output[places[p] + j c] (c the
 // `channel_stride`: 1 in channel blocks, a plane otherwise) as its sum
 // plus shift[j], plus the residual at the same place when there is one,
-// then through `function` (STRATA_NONE, _RELU or _TANH); the second 16
+// then through `function`; the second 16
 // `group_stride` floats on, with shift[16 + j]. Only where
 // `strata_wide_tile_available` says so.
 void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
                        long next, float *output, const long *places, long channel_stride, long group_stride,
-                       const float *shift, const float *residual, int function);
+                       const float *shift, const float *residual, strata_function function);
 
 // One row of C over 64 columns (`PackedGEMM.singleRow`): sums[j] = Σ
 // a[6 kk] b(kk)[j] over depths 0..<k. Only where
@@ -138,7 +143,7 @@ void strata_wide_winograd_outputs(long alpha, const float *m, long step, float *
 // where `strata_wide_tile_available` says so.
 void strata_wide_winograd_store(long alpha, const float *m, long step, long blocks, long count, const long *where,
                                 const long *places, long block_stride, float *output, const float *shift,
-                                const float *residual, int function);
+                                const float *residual, strata_function function);
 
 // The plain tile whole over one or two strips of a band, for `blocks` row
 // blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
@@ -150,6 +155,6 @@ void strata_wide_winograd_store(long alpha, const float *m, long step, long bloc
 // next_width of them. Only where `strata_wide_tile_available` says so.
 void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
                        float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
-                       const float *residual, int function);
+                       const float *residual, strata_function function);
 
 #endif
