@@ -1,6 +1,6 @@
-// The 6 x 16 tile's depth loop in AVX-512 (see CKernelSupport.h). Built
-// for the baseline, with AVX-512 enabled per function: the binary runs on
-// any x86-64, and the caller asks `strata_wide_tile_available` first.
+// The fast path's AVX-512 loops (see CKernelSupport.h). Built for the
+// baseline, with AVX-512 enabled per function: the binary runs on any
+// x86-64, and the caller asks `strata_wide_tile_available` first.
 #include "CKernelSupport.h"
 
 #if defined(__x86_64__)

@@ -47,11 +47,11 @@ static inline void strata_transpose8(const float *source, long source_stride, lo
 }
 #endif
 
-// The 6 x 16 tile's depth loop (`PackedGEMM.tile`) on AVX-512, where it
-// doubles the multiply-adds per cycle (Intel's two 512-bit pipes; Zen 4
-// splits them and gains nothing). Swift builds a module for one processor
-// level and the kernels' is x86-64-v3, so this loop lives here, built for
-// AVX-512 function by function and chosen at run time.
+// The fast path's hot loops on AVX-512 (WideTile.c), where it doubles the
+// multiply-adds per cycle (Intel's two 512-bit pipes; Zen 4 splits them).
+// Swift builds a module for one processor level and the kernels' is
+// x86-64-v3, so these loops live here, built for AVX-512 function by
+// function and chosen at run time (`PackedGEMM.avx512`).
 
 // Where an operand's values for depth kk are: at base + offsets[kk] bytes
 // when `offsets` is set (the taps of a band), else at base + kk * step.
