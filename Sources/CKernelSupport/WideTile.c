@@ -276,6 +276,32 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_plain(long blocks, 
     }
 }
 
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_gemv(long k, const float *x, const float *w, long count,
+                                                                  float *y, const float *shift,
+                                                                  strata_function function) {
+    // Four zmm of W a depth, even and odd depths in two sets of sums: 8 multiply-adds in flight.
+    __m512 c[4], d[4];
+    for (int j = 0; j < 4; j++) c[j] = d[j] = _mm512_setzero_ps();
+    long kk = 0;
+    for (; kk + 1 < k; kk += 2) {
+        const __m512 s = _mm512_set1_ps(x[kk]), t = _mm512_set1_ps(x[kk + 1]);
+        for (int j = 0; j < 4; j++) {
+            c[j] = _mm512_fmadd_ps(s, _mm512_loadu_ps(w + 64 * kk + 16 * j), c[j]);
+            d[j] = _mm512_fmadd_ps(t, _mm512_loadu_ps(w + 64 * kk + 64 + 16 * j), d[j]);
+        }
+    }
+    if (kk < k) {
+        const __m512 s = _mm512_set1_ps(x[kk]);
+        for (int j = 0; j < 4; j++) c[j] = _mm512_fmadd_ps(s, _mm512_loadu_ps(w + 64 * kk + 16 * j), c[j]);
+    }
+    for (int j = 0; j < 4 && 16 * j < count; j++) {
+        const long n = count - 16 * j;
+        const __mmask16 mask = n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
+        const __m512 v = _mm512_add_ps(_mm512_add_ps(c[j], d[j]), _mm512_maskz_loadu_ps(mask, shift + 16 * j));
+        _mm512_mask_storeu_ps(y + 16 * j, mask, apply(function, v));
+    }
+}
+
 #define ADD _mm512_add_ps
 #define SUB _mm512_sub_ps
 #define TIMES(c, x) _mm512_mul_ps(_mm512_set1_ps(c), x)
@@ -392,6 +418,11 @@ void strata_wide_lanes(long count, const long *pixels, const char *band, const l
 }
 
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums) { __builtin_trap(); }
+
+void strata_wide_gemv(long k, const float *x, const float *w, long count, float *y, const float *shift,
+                      strata_function function) {
+    __builtin_trap();
+}
 
 void strata_wide_winograd_inputs(long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,
                                  long step) {

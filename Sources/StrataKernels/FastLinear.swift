@@ -1,3 +1,4 @@
+import CKernelSupport
 /// A linear layer prepared for a number of rows: y[r, o] = x[r, :] . W[o, :]
 /// then the epilogue. Many rows run on the packed GEMM's tile with the
 /// outputs along its lanes: 6 rows of x, read where they lie (nothing is
@@ -94,6 +95,15 @@ public final class LinearKernel: @unchecked Sendable {
         let chunks = (o + 63) / 64
         packed.withUnsafeBufferPointer { ws in
             let w = ws.baseAddress!
+            if PackedGEMM.avx512, let common = tile.common, common.residual == nil, let function = common.wideFunction {
+                // The row and its epilogue in one call per 64 outputs (a VAE decoder's 20 -> 3136 layer took
+                // 7 µs through the one-row tile's four stores per chunk).
+                return pool.parallelFor(rows * chunks) { job, _ in
+                    let r = job / chunks, chunk = job % chunks
+                    strata_wide_gemv(f, x + r * f, w + chunk * f * 64, min(64, o - chunk * 64), output + r * o + chunk * 64,
+                                     common.shift + tile.firstRow + chunk * 64, function)
+                }
+            }
             pool.parallelFor(rows * chunks) { job, worker in
                 let r = job / chunks, chunk = job % chunks
                 // Row r of x as a one-row A: the tile reads its value for depth kk at kk * 6.

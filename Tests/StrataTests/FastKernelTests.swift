@@ -536,6 +536,13 @@ import Testing
             }
             #expect(Self.error(inPlace, reference) < 1e-5, "\(rows)x\(f)x\(o) in place")
         }
+        // A few rows with the common epilogue (a shift, then relu or tanh), whole on AVX-512 where there is one.
+        for (rows, f, o, function, activation) in [(1, 20, 3136, PointwiseFunction.relu, Activation.relu), (2, 100, 200, .tanh, .tanh)] {
+            let x = Self.random([rows, f], &rng), w = Self.random([o, f], &rng), b = Self.random([o], &rng)
+            let kernel = LinearKernel(rows: rows, weight: w, epilogue: FusedEpilogue(steps: [.channelShift(b.data), .function(function)]))
+            let fast = Self.run(kernel, x, residuals: [], shape: [rows, o], pool: pool)
+            #expect(Self.error(fast, activation.forward(Linear.forward(x, weight: w, bias: b))) < 1e-5, "\(rows)x\(f)x\(o)")
+        }
     }
 
     @Test func pointwiseFunctionsMatchReference() {

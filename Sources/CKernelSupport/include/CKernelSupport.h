@@ -121,6 +121,13 @@ void strata_wide_lanes(long count, const long *pixels, const char *band, const l
 // `strata_wide_tile_available` says so.
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
 
+// y[j] = function(Σ x[kk] w[64 kk + j] + shift[j]) for j < count <= 64: a
+// linear layer's 64 outputs for one row of x (`LinearKernel`'s vector
+// path, its weights transposed in chunks of 64). Only where
+// `strata_wide_tile_available` says so.
+void strata_wide_gemv(long k, const float *x, const float *w, long count, float *y, const float *shift,
+                      strata_function function);
+
 // Winograd's input transform V = Bᵀ d B of one tile (`alpha` 3, 4 or 5:
 // F(2x2, 2x2), F(2x2, 3x3), F(4x4, 2x2), as `LanesWinogradKernel`), for
 // `blocks` blocks of 16 channels (block b's at x + b * plane): d's alpha
