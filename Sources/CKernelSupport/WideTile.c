@@ -232,14 +232,16 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_lanes(long count, c
           function);
 }
 
-__attribute__((target("avx512f,avx2,fma"))) void strata_wide_row(long k, const float *a, strata_walk b, float *sums) {
-    // Four zmm of B a depth, even and odd depths in two sets of sums: 8 multiply-adds in flight.
+// One row of 64 sums over depths 0..<k: a[kk * a_step] times B's 64 values
+// at b(kk); four zmm of B a depth, even and odd depths in two sets of
+// sums (8 multiply-adds in flight), added into sum[0..3].
+WIDE void row64(long k, const float *a, long a_step, strata_walk b, __m512 *sum) {
     __m512 c[4], d[4];
     for (int j = 0; j < 4; j++) c[j] = d[j] = _mm512_setzero_ps();
     long kk = 0;
     for (; kk + 1 < k; kk += 2) {
         const float *x = (const float *)at(b, !!b.offsets, kk), *y = (const float *)at(b, !!b.offsets, kk + 1);
-        const __m512 s = _mm512_set1_ps(a[6 * kk]), t = _mm512_set1_ps(a[6 * kk + 6]);
+        const __m512 s = _mm512_set1_ps(a[a_step * kk]), t = _mm512_set1_ps(a[a_step * (kk + 1)]);
         for (int j = 0; j < 4; j++) {
             c[j] = _mm512_fmadd_ps(s, _mm512_loadu_ps(x + 16 * j), c[j]);
             d[j] = _mm512_fmadd_ps(t, _mm512_loadu_ps(y + 16 * j), d[j]);
@@ -247,10 +249,16 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_row(long k, const f
     }
     if (kk < k) {
         const float *x = (const float *)at(b, !!b.offsets, kk);
-        const __m512 s = _mm512_set1_ps(a[6 * kk]);
+        const __m512 s = _mm512_set1_ps(a[a_step * kk]);
         for (int j = 0; j < 4; j++) c[j] = _mm512_fmadd_ps(s, _mm512_loadu_ps(x + 16 * j), c[j]);
     }
-    for (int j = 0; j < 4; j++) _mm512_storeu_ps(sums + 16 * j, _mm512_add_ps(c[j], d[j]));
+    for (int j = 0; j < 4; j++) sum[j] = _mm512_add_ps(c[j], d[j]);
+}
+
+__attribute__((target("avx512f,avx2,fma"))) void strata_wide_row(long k, const float *a, strata_walk b, float *sums) {
+    __m512 sum[4];
+    row64(k, a, 6, b, sum);
+    for (int j = 0; j < 4; j++) _mm512_storeu_ps(sums + 16 * j, sum[j]);
 }
 
 __attribute__((target("avx512f,avx2,fma"))) void strata_wide_plain(long blocks, const long *starts, long k, const float *a,
@@ -279,25 +287,13 @@ __attribute__((target("avx512f,avx2,fma"))) void strata_wide_plain(long blocks, 
 __attribute__((target("avx512f,avx2,fma"))) void strata_wide_gemv(long k, const float *x, const float *w, long count,
                                                                   float *y, const float *shift,
                                                                   strata_function function) {
-    // Four zmm of W a depth, even and odd depths in two sets of sums: 8 multiply-adds in flight.
-    __m512 c[4], d[4];
-    for (int j = 0; j < 4; j++) c[j] = d[j] = _mm512_setzero_ps();
-    long kk = 0;
-    for (; kk + 1 < k; kk += 2) {
-        const __m512 s = _mm512_set1_ps(x[kk]), t = _mm512_set1_ps(x[kk + 1]);
-        for (int j = 0; j < 4; j++) {
-            c[j] = _mm512_fmadd_ps(s, _mm512_loadu_ps(w + 64 * kk + 16 * j), c[j]);
-            d[j] = _mm512_fmadd_ps(t, _mm512_loadu_ps(w + 64 * kk + 64 + 16 * j), d[j]);
-        }
-    }
-    if (kk < k) {
-        const __m512 s = _mm512_set1_ps(x[kk]);
-        for (int j = 0; j < 4; j++) c[j] = _mm512_fmadd_ps(s, _mm512_loadu_ps(w + 64 * kk + 16 * j), c[j]);
-    }
+    __m512 sum[4];
+    const strata_walk columns = {(const char *)w, 256, 0};
+    row64(k, x, 1, columns, sum);
     for (int j = 0; j < 4 && 16 * j < count; j++) {
         const long n = count - 16 * j;
         const __mmask16 mask = n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
-        const __m512 v = _mm512_add_ps(_mm512_add_ps(c[j], d[j]), _mm512_maskz_loadu_ps(mask, shift + 16 * j));
+        const __m512 v = _mm512_add_ps(sum[j], _mm512_maskz_loadu_ps(mask, shift + 16 * j));
         _mm512_mask_storeu_ps(y + 16 * j, mask, apply(function, v));
     }
 }

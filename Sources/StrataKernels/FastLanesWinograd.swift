@@ -300,6 +300,18 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         return common.wideFunction
     }
 
+    /// Each of tile `t`'s pixels inside `phase`, in order: its index among
+    /// the tile's (row by row) and its place in the output's plane.
+    @inline(__always)
+    private func forEachPixel(of t: Int, phase: Phase, _ body: (Int, Int) -> Void) {
+        let (_, ty, tx) = place(t), wo = outputShape[3]
+        for a in 0..<tile where tile * ty + a < phaseSize.0 {
+            for e in 0..<tile where tile * tx + e < phaseSize.1 {
+                body(a * tile + e, (step * (tile * ty + a) + phase.output.0) * wo + step * (tile * tx + e) + phase.output.1)
+            }
+        }
+    }
+
     /// The image, row and column of tile `t` of a phase.
     private func place(_ t: Int) -> (image: Int, row: Int, column: Int) {
         let perImage = tileRows * tilesPerRow
@@ -399,7 +411,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     private func transformOutputs(_ m: UnsafeMutablePointer<Float>, phase: Phase, tiles: Range<Int>, epilogue: TileEpilogue,
                                   output: UnsafeMutablePointer<Float>) {
         let (o, ho, wo) = (outputShape[1], outputShape[2], outputShape[3]), pixels = ho * wo
-        let step = 4 * channels.output * jobTiles, size = ChannelBlocks.size, alpha = alpha, tile = tile
+        let step = 4 * channels.output * jobTiles, size = ChannelBlocks.size, alpha = alpha
         withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { buffer in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 32) { offsets in
             let y = buffer.baseAddress!, places = offsets.baseAddress!
@@ -408,14 +420,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                 // through `storeRows` per block cost more than the transform).
                 let common = epilogue.common!, inside = places + 16
                 for (index, t) in tiles.enumerated() {
-                    let (b, ty, tx) = place(t)
+                    let b = place(t).image
                     var count = 0
-                    for a in 0..<tile where tile * ty + a < phaseSize.0 {
-                        for e in 0..<tile where tile * tx + e < phaseSize.1 {
-                            let p = (self.step * (tile * ty + a) + phase.output.0) * wo + self.step * (tile * tx + e) + phase.output.1
-                            (inside[count], places[count]) = (a * tile + e, ChannelBlocks.index(b, 0, p, channels: o, pixels: pixels))
-                            count += 1
-                        }
+                    forEachPixel(of: t, phase: phase) { i, p in
+                        (inside[count], places[count]) = (i, ChannelBlocks.index(b, 0, p, channels: o, pixels: pixels))
+                        count += 1
                     }
                     strata_wide_winograd_store(alpha, m + index * channels.output, step / 4, o / size, count, inside, places,
                                                size * pixels, output, common.shift + epilogue.firstRow, common.residual, function)
@@ -423,7 +432,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                 return
             }
             for (index, t) in tiles.enumerated() {
-                let (b, ty, tx) = place(t)
+                let b = place(t).image
                 for block in 0..<(o + size - 1) / size {
                     let at = UnsafeRawPointer(m + index * channels.output + block * size)
                     let products = { (xi: Int) in at.loadUnaligned(fromByteOffset: xi * step, as: V.self) }
@@ -437,15 +446,12 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                     }
                     // The pixels inside the phase, moved to the front in order.
                     var count = 0
-                    for a in 0..<tile where tile * ty + a < phaseSize.0 {
-                        for e in 0..<tile where tile * tx + e < phaseSize.1 {
-                            let p = (self.step * (tile * ty + a) + phase.output.0) * wo + self.step * (tile * tx + e) + phase.output.1
-                            y[count] = y[a * tile + e]
-                            // Relative to the block's first channel (`storeRows` adds the column).
-                            places[count] = blocked.output ? ChannelBlocks.index(b, block * size, p, channels: o, pixels: pixels) - block * size
-                                : b * o * pixels + p
-                            count += 1
-                        }
+                    forEachPixel(of: t, phase: phase) { i, p in
+                        y[count] = y[i]
+                        // Relative to the block's first channel (`storeRows` adds the column).
+                        places[count] = blocked.output ? ChannelBlocks.index(b, block * size, p, channels: o, pixels: pixels) - block * size
+                            : b * o * pixels + p
+                        count += 1
                     }
                     let target = PackedGEMM.Target(output: output, origin: 0, rowStride: 0, columnStride: blocked.output ? 1 : pixels,
                                                    rowOffsets: places)
