@@ -9,7 +9,9 @@ import Foundation
 /// convolution, never an im2col matrix), or A is the input, 6 pixels or
 /// rows read where they lie, and B the weights packed in blocks of 16
 /// (output channels along the lanes). Products accumulate in Float with
-/// fused multiply-adds.
+/// fused multiply-adds. Where the processor has AVX-512 (`avx512`) the
+/// loops run in CKernelSupport's WideTile.c instead, two groups of 16
+/// columns at a time where there are two (`Pair`).
 public enum PackedGEMM {
     public static let rows = 6
     public static let columns = 16
