@@ -246,15 +246,18 @@ public final class LanesWinogradKernel: @unchecked Sendable {
             source = UnsafePointer(copy)
         }
         let total = inputShape[0] * tileRows * tilesPerRow
-        // Few tiles (a batch of one) are shared evenly between the threads.
-        let perJob = min(jobTiles, (total + pool.threads - 1) / pool.threads)
+        // Few tiles (a batch of one) are shared between the threads by phases where there are enough of them: each
+        // thread then reads its phases' weights only, and its products keep their rows.
+        let byPhase = total < pool.threads * jobTiles && phases.count % pool.threads == 0 && pool.threads > 1
+        let perJob = byPhase ? min(jobTiles, total) : min(jobTiles, (total + pool.threads - 1) / pool.threads)
+        let chunks = (total + perJob - 1) / perJob, phaseGroups = byPhase ? pool.threads : 1
         let tile = epilogue.tile(residuals: residuals, alongColumns: true)
         pool.reserveScratch(scratchFloats)
         packed.withUnsafeBufferPointer { u in
-            pool.parallelFor((total + perJob - 1) / perJob) { job, worker in
-                let first = job * perJob
-                self.compute(source, tiles: first..<min(total, first + perJob), u: u.baseAddress!, scratch: pool.scratch(worker),
-                             epilogue: tile, output: output)
+            pool.parallelFor(chunks * phaseGroups) { job, worker in
+                let first = (job / phaseGroups) * perJob, group = job % phaseGroups, share = self.phases.count / phaseGroups
+                self.compute(source, tiles: first..<min(total, first + perJob), phases: group * share..<(group + 1) * share,
+                             u: u.baseAddress!, scratch: pool.scratch(worker), epilogue: tile, output: output)
             }
         }
     }
@@ -276,13 +279,13 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         }
     }
 
-    /// Tiles `tiles` (numbered across the batch) of every phase: V, the α² products, then Y.
-    func compute(_ x: UnsafePointer<Float>, tiles: Range<Int>, u: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                 epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>) {
+    /// Tiles `tiles` (numbered across the batch) of phases `chosen`: V, the α² products, then Y.
+    func compute(_ x: UnsafePointer<Float>, tiles: Range<Int>, phases chosen: Range<Int>, u: UnsafePointer<Float>,
+                 scratch: UnsafeMutablePointer<Float>, epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>) {
         let (k, o) = (reads.count * inputShape[1], outputShape[1]), count = tiles.count
         let positions = alpha * alpha, v = scratch, m = v + positions * depth * jobTiles
         let (vStride, mStride) = (depth * jobTiles, channels.output * jobTiles)
-        for phase in phases.indices {
+        for phase in chosen {
             transformInputs(x, phase: phases[phase], tiles: tiles, into: v)
             for xi in 0..<positions {
                 PackedGEMM.product(m: count, k: k, a: v + xi * vStride, lda: depth, b: u + (phase * positions + xi) * packedSize, n: o,
@@ -292,11 +295,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         }
     }
 
-    /// Whether the output transform and its epilogue run whole on AVX-512
+    /// Whether the output transform and its epilogue run whole in C
     /// (`strata_wide_winograd_store`), and if so the function ending it:
     /// whole blocks of output channels stored in blocks, the common epilogue.
-    private func wholeOnAVX512(_ epilogue: TileEpilogue) -> strata_function? {
-        guard PackedGEMM.avx512, blocked.output, outputShape[1] % ChannelBlocks.size == 0, let common = epilogue.common else { return nil }
+    private func whole(_ epilogue: TileEpilogue) -> strata_function? {
+        guard blocked.output, outputShape[1] % ChannelBlocks.size == 0, let common = epilogue.common else { return nil }
         return common.wideFunction
     }
 
@@ -326,7 +329,8 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     private func transformInputs(_ x: UnsafePointer<Float>, phase: Phase, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>) {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3]), size = ChannelBlocks.size, blocks = ChannelBlocks.blocks(c)
         let step = 4 * depth * jobTiles, plane = h * w * size, alpha = alpha, s = inputStep
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { offsetBuffer in
+        // α² offsets, up to 25 (F(4x4, 2x2)).
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 25) { offsetBuffer in
             let offsets = offsetBuffer.baseAddress!
             for (index, t) in tiles.enumerated() {
                 let (b, ty, tx) = place(t), y0 = tile * ty + phase.window.0, x0 = tile * tx + phase.window.1
@@ -338,71 +342,16 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                             offsets[i * alpha + j] = y >= 0 && y < h && xx >= 0 && xx < w ? (b * blocks * h * w + y * w + xx) * size : -1
                         }
                     }
+                    // d and V in registers, in C: Swift's 16 values of 16 lanes take 32 of AVX2's 16 and spill.
+                    let into = v + index * depth + read * channels.input
                     if PackedGEMM.avx512 {
-                        // d and V in registers: Swift's 16 values of 16 lanes take 32 of AVX2's 16 and spill.
-                        strata_wide_winograd_inputs(alpha, x, blocks, plane, offsets, v + index * depth + read * channels.input,
-                                                    step / 4)
-                        continue
-                    }
-                    let out = UnsafeMutableRawPointer(v + index * depth + read * channels.input)
-                    for block in 0..<blocks {
-                        let base = UnsafeRawPointer(x + block * plane)
-                        let d = { (i: Int) in offsets[i] < 0 ? V() : base.loadUnaligned(fromByteOffset: 4 * offsets[i], as: V.self) }
-                        let put = { (xi: Int, value: V) in out.storeBytes(of: value, toByteOffset: xi * step + 64 * block, as: V.self) }
-                        switch alpha {
-                        case 3: Self.inputs3(d, put)
-                        case 4: Self.inputs4(d, put)
-                        default: Self.inputs5(d, put)
-                        }
+                        strata_wide_winograd_inputs(alpha, x, blocks, plane, offsets, into, step / 4)
+                    } else {
+                        strata_narrow_winograd_inputs(alpha, x, blocks, plane, offsets, into, step / 4)
                     }
                 }
             }
         }
-    }
-
-    /// Bᵀ d B for F(2x2, 2x2), Bᵀ = [1 -1 0; 0 1 0; 0 -1 1]: along rows, then along columns.
-    @inline(__always)
-    private static func inputs3(_ d: (Int) -> V, _ put: (Int, V) -> Void) {
-        @inline(__always) func row(_ i: Int) -> (V, V, V) {
-            let (d0, d1, d2) = (d(3 * i), d(3 * i + 1), d(3 * i + 2))
-            return (d0 - d1, d1, d2 - d1)
-        }
-        let (r0, r1, r2) = (row(0), row(1), row(2))
-        put(0, r0.0 - r1.0); put(1, r0.1 - r1.1); put(2, r0.2 - r1.2)
-        put(3, r1.0); put(4, r1.1); put(5, r1.2)
-        put(6, r2.0 - r1.0); put(7, r2.1 - r1.1); put(8, r2.2 - r1.2)
-    }
-
-    /// Bᵀ d B for F(2x2, 3x3), Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: along rows, then along columns.
-    @inline(__always)
-    private static func inputs4(_ d: (Int) -> V, _ put: (Int, V) -> Void) {
-        @inline(__always) func row(_ i: Int) -> (V, V, V, V) {
-            let (d0, d1, d2, d3) = (d(4 * i), d(4 * i + 1), d(4 * i + 2), d(4 * i + 3))
-            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-        }
-        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3))
-        put(0, r0.0 - r2.0); put(1, r0.1 - r2.1); put(2, r0.2 - r2.2); put(3, r0.3 - r2.3)
-        put(4, r1.0 + r2.0); put(5, r1.1 + r2.1); put(6, r1.2 + r2.2); put(7, r1.3 + r2.3)
-        put(8, r2.0 - r1.0); put(9, r2.1 - r1.1); put(10, r2.2 - r1.2); put(11, r2.3 - r1.3)
-        put(12, r1.0 - r3.0); put(13, r1.1 - r3.1); put(14, r1.2 - r3.2); put(15, r1.3 - r3.3)
-    }
-
-    /// Bᵀ d B for F(4x4, 2x2) at the points 0, 1, -1, -2 and ∞, Bᵀ = [-2 -1 2 1 0; 0 2 3 1 0; 0 -2 1 1 0;
-    /// 0 -1 0 1 0; 0 -2 -1 2 1].
-    @inline(__always)
-    private static func inputs5(_ d: (Int) -> V, _ put: (Int, V) -> Void) {
-        @inline(__always) func along(_ v: (V, V, V, V, V)) -> (V, V, V, V, V) {
-            let (d1, d2, d3) = (v.1, v.2, v.3), twice = 2 * d1
-            return (2 * (d2 - v.0) - d1 + d3, twice + 3 * d2 + d3, d2 + d3 - twice, d3 - d1, 2 * d3 - twice - d2 + v.4)
-        }
-        @inline(__always) func row(_ i: Int) -> (V, V, V, V, V) { along((d(5 * i), d(5 * i + 1), d(5 * i + 2), d(5 * i + 3), d(5 * i + 4))) }
-        let (r0, r1, r2, r3, r4) = (row(0), row(1), row(2), row(3), row(4))
-        @inline(__always) func column(_ j: Int, _ v: (V, V, V, V, V)) {
-            let t = along(v)
-            put(j, t.0); put(5 + j, t.1); put(10 + j, t.2); put(15 + j, t.3); put(20 + j, t.4)
-        }
-        column(0, (r0.0, r1.0, r2.0, r3.0, r4.0)); column(1, (r0.1, r1.1, r2.1, r3.1, r4.1)); column(2, (r0.2, r1.2, r2.2, r3.2, r4.2))
-        column(3, (r0.3, r1.3, r2.3, r3.3, r4.3)); column(4, (r0.4, r1.4, r2.4, r3.4, r4.4))
     }
 
     /// Y = Aᵀ M A of `phase` for `tiles`, 16 output channels of a tile at a time: the tile's pixels inside the
@@ -415,7 +364,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { buffer in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 32) { offsets in
             let y = buffer.baseAddress!, places = offsets.baseAddress!
-            if let function = wholeOnAVX512(epilogue) {
+            if let function = whole(epilogue) {
                 // The transform and the epilogue of every block of a tile in one call (the epilogue's pass
                 // through `storeRows` per block cost more than the transform).
                 let common = epilogue.common!, inside = places + 16
@@ -426,23 +375,25 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                         (inside[count], places[count]) = (i, ChannelBlocks.index(b, 0, p, channels: o, pixels: pixels))
                         count += 1
                     }
-                    strata_wide_winograd_store(alpha, m + index * channels.output, step / 4, o / size, count, inside, places,
-                                               size * pixels, output, common.shift + epilogue.firstRow, common.residual, function)
+                    let (products, shift) = (m + index * channels.output, common.shift + epilogue.firstRow)
+                    if PackedGEMM.avx512 {
+                        strata_wide_winograd_store(alpha, products, step / 4, o / size, count, inside, places, size * pixels, output,
+                                                   shift, common.residual, function)
+                    } else {
+                        strata_narrow_winograd_store(alpha, products, step / 4, o / size, count, inside, places, size * pixels,
+                                                     output, shift, common.residual, function)
+                    }
                 }
                 return
             }
             for (index, t) in tiles.enumerated() {
                 let b = place(t).image
                 for block in 0..<(o + size - 1) / size {
-                    let at = UnsafeRawPointer(m + index * channels.output + block * size)
-                    let products = { (xi: Int) in at.loadUnaligned(fromByteOffset: xi * step, as: V.self) }
-                    switch alpha {
-                    case _ where PackedGEMM.avx512:
-                        strata_wide_winograd_outputs(alpha, m + index * channels.output + block * size, step / 4,
-                                                     UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
-                    case 3: Self.outputs3(products, into: y)
-                    case 4: Self.outputs4(products, into: y)
-                    default: Self.outputs5(products, into: y)
+                    let (products, into) = (m + index * channels.output + block * size, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
+                    if PackedGEMM.avx512 {
+                        strata_wide_winograd_outputs(alpha, products, step / 4, into)
+                    } else {
+                        strata_narrow_winograd_outputs(alpha, products, step / 4, into)
                     }
                     // The pixels inside the phase, moved to the front in order.
                     var count = 0
@@ -465,44 +416,6 @@ public final class LanesWinogradKernel: @unchecked Sendable {
             }
         }
         }
-    }
-
-    /// Aᵀ M A for F(2x2, 2x2), Aᵀ = [1 1 0; 0 1 1], row by row into `y`.
-    @inline(__always)
-    private static func outputs3(_ m: (Int) -> V, into y: UnsafeMutablePointer<V>) {
-        @inline(__always) func row(_ i: Int) -> (V, V) {
-            let m1 = m(3 * i + 1)
-            return (m(3 * i) + m1, m1 + m(3 * i + 2))
-        }
-        let (s0, s1, s2) = (row(0), row(1), row(2))
-        (y[0], y[1], y[2], y[3]) = (s0.0 + s1.0, s0.1 + s1.1, s1.0 + s2.0, s1.1 + s2.1)
-    }
-
-    /// Aᵀ M A for F(2x2, 3x3), Aᵀ = [1 1 1 0; 0 1 -1 -1].
-    @inline(__always)
-    private static func outputs4(_ m: (Int) -> V, into y: UnsafeMutablePointer<V>) {
-        @inline(__always) func row(_ i: Int) -> (V, V) {
-            let (m1, m2) = (m(4 * i + 1), m(4 * i + 2))
-            return (m(4 * i) + m1 + m2, m1 - m2 - m(4 * i + 3))
-        }
-        let (s0, s1, s2, s3) = (row(0), row(1), row(2), row(3))
-        (y[0], y[1], y[2], y[3]) = (s0.0 + s1.0 + s2.0, s0.1 + s1.1 + s2.1, s1.0 - s2.0 - s3.0, s1.1 - s2.1 - s3.1)
-    }
-
-    /// Aᵀ M A for F(4x4, 2x2) at the points 0, 1, -1, -2 and ∞,
-    /// Aᵀ = [1 1 1 1 0; 0 1 -1 -2 0; 0 1 1 4 0; 0 1 -1 -8 1].
-    @inline(__always)
-    private static func outputs5(_ m: (Int) -> V, into y: UnsafeMutablePointer<V>) {
-        @inline(__always) func along(_ v: (V, V, V, V, V)) -> (V, V, V, V) {
-            let (sum, difference) = (v.1 + v.2, v.1 - v.2)
-            return (v.0 + sum + v.3, difference - 2 * v.3, sum + 4 * v.3, difference - 8 * v.3 + v.4)
-        }
-        @inline(__always) func row(_ i: Int) -> (V, V, V, V) { along((m(5 * i), m(5 * i + 1), m(5 * i + 2), m(5 * i + 3), m(5 * i + 4))) }
-        let (s0, s1, s2, s3, s4) = (row(0), row(1), row(2), row(3), row(4))
-        (y[0], y[4], y[8], y[12]) = along((s0.0, s1.0, s2.0, s3.0, s4.0))
-        (y[1], y[5], y[9], y[13]) = along((s0.1, s1.1, s2.1, s3.1, s4.1))
-        (y[2], y[6], y[10], y[14]) = along((s0.2, s1.2, s2.2, s3.2, s4.2))
-        (y[3], y[7], y[11], y[15]) = along((s0.3, s1.3, s2.3, s3.3, s4.3))
     }
 }
 

@@ -152,6 +152,16 @@ void strata_wide_winograd_store(long alpha, const float *m, long step, long bloc
                                 const long *places, long block_stride, float *output, const float *shift,
                                 const float *residual, strata_function function);
 
+// The same loops in AVX2's width (on other processors, in theirs), 16
+// columns a call (`next` must be 0), wherever AVX-512's are not used.
+void strata_narrow_gemm(long m, long k, const float *a, long lda, const float *b, long next, float *c, long ldc);
+void strata_narrow_winograd_inputs(long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,
+                                   long step);
+void strata_narrow_winograd_outputs(long alpha, const float *m, long step, float *y);
+void strata_narrow_winograd_store(long alpha, const float *m, long step, long blocks, long count, const long *where,
+                                  const long *places, long block_stride, float *output, const float *shift,
+                                  const float *residual, strata_function function);
+
 // The plain tile whole over one or two strips of a band, for `blocks` row
 // blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
 // weights at a + 6 k b): column j of the first strip reads tap kk at band +
