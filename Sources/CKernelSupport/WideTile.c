@@ -1,8 +1,8 @@
 // The fast path's whole loops (see CKernelSupport.h), from one source
-// (TileLoops.inc) in two widths: AVX-512's (strata_wide_*) and AVX2's
-// (strata_narrow_*). Built for the baseline, with the instructions enabled
-// per function: the binary runs on any x86-64, and the caller asks
-// `strata_wide_tile_available` before the AVX-512 ones.
+// (TileLoops.inc) in two widths: AVX-512's and AVX2's. Built for the
+// baseline, with the instructions enabled per function: the binary runs on
+// any x86-64, and the caller asks `strata_wide_tile_available` before it
+// takes AVX-512's.
 #include "CKernelSupport.h"
 
 // Where a tile's sums start and end: row i of column group g at
@@ -30,6 +30,7 @@ int strata_wide_tile_available(void) {
 
 // AVX-512: 16 floats in a zmm, 32 registers.
 #define LOOP __attribute__((target("avx512f,avx2,fma")))
+#define SHARED LOOP static
 #define INLINE __attribute__((target("avx512f,avx2,fma"), always_inline)) static inline
 #define EXPORT(f) strata_wide_##f
 #define FN(f) f##_zmm
@@ -50,6 +51,7 @@ int strata_wide_tile_available(void) {
 #define WIDE_ONLY 1
 #include "TileLoops.inc"
 #undef LOOP
+#undef SHARED
 #undef INLINE
 #undef EXPORT
 #undef FN
@@ -70,15 +72,12 @@ int strata_wide_tile_available(void) {
 #undef WIDE_ONLY
 
 #define NARROW __attribute__((target("avx2,fma")))
+#define WIDTH(f) (wide ? f##_zmm : f##_ymm)
 #else
 int strata_wide_tile_available(void) { return 0; }
 
 void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
                       float *sums) {
-    __builtin_trap();
-}
-
-void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, long next, float *c, long ldc) {
     __builtin_trap();
 }
 
@@ -95,19 +94,6 @@ void strata_wide_gemv(long k, const float *x, const float *w, long count, float 
     __builtin_trap();
 }
 
-void strata_wide_winograd_inputs(long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,
-                                 long step) {
-    __builtin_trap();
-}
-
-void strata_wide_winograd_outputs(long alpha, const float *m, long step, float *y) { __builtin_trap(); }
-
-void strata_wide_winograd_store(long alpha, const float *m, long step, long blocks, long count, const long *where,
-                                const long *places, long block_stride, float *output, const float *shift,
-                                const float *residual, strata_function function) {
-    __builtin_trap();
-}
-
 void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
                        float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
                        const float *residual, strata_function function) {
@@ -115,6 +101,7 @@ void strata_wide_plain(long blocks, const long *starts, long k, const float *a, 
 }
 
 #define NARROW
+#define WIDTH(f) f##_ymm
 #endif
 
 // AVX2: 16 floats in a pair of ymm (LLVM splits the 64-byte vector), 16
@@ -123,9 +110,8 @@ void strata_wide_plain(long blocks, const long *starts, long k, const float *a, 
 // other processors (arm64) the same source in their own vectors.
 typedef float strata_v16 __attribute__((ext_vector_type(16)));
 typedef float strata_v16u __attribute__((ext_vector_type(16), aligned(4)));
-#define LOOP NARROW
+#define SHARED NARROW static
 #define INLINE NARROW __attribute__((always_inline)) static inline
-#define EXPORT(f) strata_narrow_##f
 #define FN(f) f##_ymm
 #define VEC strata_v16
 #define LOAD(p) (*(const strata_v16u *)(p))
@@ -148,3 +134,24 @@ typedef float strata_v16u __attribute__((ext_vector_type(16), aligned(4)));
 #pragma clang diagnostic ignored "-Wpsabi"
 #include "TileLoops.inc"
 #pragma clang diagnostic pop
+
+// The loops built in both widths, AVX-512's where `wide` is set (on other
+// processors there is one).
+void strata_gemm(int wide, long m, long k, const float *a, long lda, const float *b, long next, float *c, long ldc) {
+    WIDTH(gemm)(m, k, a, lda, b, next, c, ldc);
+}
+
+void strata_winograd_inputs(int wide, long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,
+                            long step) {
+    WIDTH(winograd_inputs)(alpha, x, blocks, plane, offsets, v, step);
+}
+
+void strata_winograd_outputs(int wide, long alpha, const float *m, long step, float *y) {
+    WIDTH(winograd_outputs)(alpha, m, step, y);
+}
+
+void strata_winograd_store(int wide, long alpha, const float *m, long step, long blocks, long count, const long *where,
+                           const long *places, long block_stride, float *output, const float *shift, const float *residual,
+                           strata_function function) {
+    WIDTH(winograd_store)(alpha, m, step, blocks, count, where, places, block_stride, output, shift, residual, function);
+}

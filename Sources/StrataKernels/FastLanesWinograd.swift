@@ -296,7 +296,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     }
 
     /// Whether the output transform and its epilogue run whole in C
-    /// (`strata_wide_winograd_store`), and if so the function ending it:
+    /// (`strata_winograd_store`), and if so the function ending it:
     /// whole blocks of output channels stored in blocks, the common epilogue.
     private func whole(_ epilogue: TileEpilogue) -> strata_function? {
         guard blocked.output, outputShape[1] % ChannelBlocks.size == 0, let common = epilogue.common else { return nil }
@@ -343,12 +343,8 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                         }
                     }
                     // d and V in registers, in C: Swift's 16 values of 16 lanes take 32 of AVX2's 16 and spill.
-                    let into = v + index * depth + read * channels.input
-                    if PackedGEMM.avx512 {
-                        strata_wide_winograd_inputs(alpha, x, blocks, plane, offsets, into, step / 4)
-                    } else {
-                        strata_narrow_winograd_inputs(alpha, x, blocks, plane, offsets, into, step / 4)
-                    }
+                    strata_winograd_inputs(PackedGEMM.wide, alpha, x, blocks, plane, offsets, v + index * depth + read * channels.input,
+                                           step / 4)
                 }
             }
         }
@@ -375,26 +371,16 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                         (inside[count], places[count]) = (i, ChannelBlocks.index(b, 0, p, channels: o, pixels: pixels))
                         count += 1
                     }
-                    let (products, shift) = (m + index * channels.output, common.shift + epilogue.firstRow)
-                    if PackedGEMM.avx512 {
-                        strata_wide_winograd_store(alpha, products, step / 4, o / size, count, inside, places, size * pixels, output,
-                                                   shift, common.residual, function)
-                    } else {
-                        strata_narrow_winograd_store(alpha, products, step / 4, o / size, count, inside, places, size * pixels,
-                                                     output, shift, common.residual, function)
-                    }
+                    strata_winograd_store(PackedGEMM.wide, alpha, m + index * channels.output, step / 4, o / size, count, inside, places,
+                                          size * pixels, output, common.shift + epilogue.firstRow, common.residual, function)
                 }
                 return
             }
             for (index, t) in tiles.enumerated() {
                 let b = place(t).image
                 for block in 0..<(o + size - 1) / size {
-                    let (products, into) = (m + index * channels.output + block * size, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
-                    if PackedGEMM.avx512 {
-                        strata_wide_winograd_outputs(alpha, products, step / 4, into)
-                    } else {
-                        strata_narrow_winograd_outputs(alpha, products, step / 4, into)
-                    }
+                    strata_winograd_outputs(PackedGEMM.wide, alpha, m + index * channels.output + block * size, step / 4,
+                                            UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
                     // The pixels inside the phase, moved to the front in order.
                     var count = 0
                     forEachPixel(of: t, phase: phase) { i, p in

@@ -266,6 +266,9 @@ public enum PackedGEMM {
     /// or test the AVX2 loop on such a machine).
     public static let avx512 = strata_wide_tile_available() != 0 && ProcessInfo.processInfo.environment["STRATA_NO_AVX512"] == nil
 
+    /// `avx512` as the C loops built in both widths take it (`strata_gemm`).
+    static let wide: Int32 = avx512 ? 1 : 0
+
     /// Groups of 16 columns a tile computes at once: two on AVX-512 (see `Pair`).
     public static let groups = avx512 ? 2 : 1
 
@@ -315,18 +318,15 @@ public enum PackedGEMM {
     /// `a`, `lda` floats apart, k values each; B's `n` columns packed in
     /// blocks of 16 as a linear layer's weights; C's rows `ldc` floats
     /// apart, with room for whole blocks of 16 (all 16 may be stored). In
-    /// C, one call per block (on AVX-512 per two, `strata_wide_gemm`): with
+    /// C, one call per block (on AVX-512 per two, `strata_gemm`): with
     /// a depth of 64, a call and a pass through the epilogue per tile cost a
     /// sixth of EDSR's time on AVX-512, and ResNet-20 6% on AVX2.
     public static func product(m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, n: Int,
                                c: UnsafeMutablePointer<Float>, ldc: Int) {
         let blocks = (n + columns - 1) / columns
-        if avx512 {
-            for block in Swift.stride(from: 0, to: blocks, by: 2) {
-                strata_wide_gemm(m, k, a, lda, b + block * k * columns, block + 1 < blocks ? 4 * k * columns : 0, c + block * columns, ldc)
-            }
-        } else {
-            for block in 0..<blocks { strata_narrow_gemm(m, k, a, lda, b + block * k * columns, 0, c + block * columns, ldc) }
+        for block in Swift.stride(from: 0, to: blocks, by: groups) {
+            let next = groups == 2 && block + 1 < blocks ? 4 * k * columns : 0
+            strata_gemm(wide, m, k, a, lda, b + block * k * columns, next, c + block * columns, ldc)
         }
     }
 

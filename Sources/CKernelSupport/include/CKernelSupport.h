@@ -94,13 +94,17 @@ int strata_wide_tile_available(void);
 void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
                       float *sums);
 
+// The loops below without `wide_` are built in two widths (TileLoops.inc):
+// AVX-512's where `wide` is set, which only `strata_wide_tile_available`
+// allows, else AVX2's (on other processors, their own vectors), where
+// `next` must be 0: one group of 16 columns a call.
+
 // C = A B for the m rows of A (row r at a + r * lda floats, its k values
 // side by side) and B's 16 columns packed as a linear layer's weights
 // (depth kk's at b + 16 kk), and when `next` is not 0 the 16 more at
 // `next` bytes from them: row r of C at c + r * ldc, the second 16 at
-// c + r * ldc + 16, every column stored. Only where
-// `strata_wide_tile_available` says so.
-void strata_wide_gemm(long m, long k, const float *a, long lda, const float *b, long next, float *c, long ldc);
+// c + r * ldc + 16, every column stored.
+void strata_gemm(int wide, long m, long k, const float *a, long lda, const float *b, long next, float *c, long ldc);
 
 // The lanes tile of a convolution over `count` stored pixels, whole, with
 // its epilogue: pixel p's input for tap kk at band + 4 pixels[p] + taps[kk]
@@ -132,35 +136,23 @@ void strata_wide_gemv(long k, const float *x, const float *w, long count, float 
 // F(2x2, 2x2), F(2x2, 3x3), F(4x4, 2x2), as `LanesWinogradKernel`), for
 // `blocks` blocks of 16 channels (block b's at x + b * plane): d's alpha
 // x alpha values at x + offsets[i] (zeros where offsets[i] < 0); V's
-// value xi of block b stored at v + xi * step + 16 b. Only where
-// `strata_wide_tile_available` says so.
-void strata_wide_winograd_inputs(long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,
-                                 long step);
+// value xi of block b stored at v + xi * step + 16 b.
+void strata_winograd_inputs(int wide, long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,
+                            long step);
 
 // Its output transform Y = Aᵀ M A of 16 channels of one tile: M's value
 // xi at m + xi * step, Y's values (2 x 2, or 4 x 4 for alpha 5) at
-// y + 16 i. Only where `strata_wide_tile_available` says so.
-void strata_wide_winograd_outputs(long alpha, const float *m, long step, float *y);
+// y + 16 i.
+void strata_winograd_outputs(int wide, long alpha, const float *m, long step, float *y);
 
 // The output transform of a tile's `blocks` blocks of 16 output channels
 // (block b's M at m + 16 b) through the common epilogue, into channel
 // blocks: the tile's value where[i] (of its tile x tile) of block b stored
 // at output + places[i] + b * block_stride for i < count, plus shift[16 b
-// + j], plus the residual at the same place if any, then `function`. Only
-// where `strata_wide_tile_available` says so.
-void strata_wide_winograd_store(long alpha, const float *m, long step, long blocks, long count, const long *where,
-                                const long *places, long block_stride, float *output, const float *shift,
-                                const float *residual, strata_function function);
-
-// The same loops in AVX2's width (on other processors, in theirs), 16
-// columns a call (`next` must be 0), wherever AVX-512's are not used.
-void strata_narrow_gemm(long m, long k, const float *a, long lda, const float *b, long next, float *c, long ldc);
-void strata_narrow_winograd_inputs(long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,
-                                   long step);
-void strata_narrow_winograd_outputs(long alpha, const float *m, long step, float *y);
-void strata_narrow_winograd_store(long alpha, const float *m, long step, long blocks, long count, const long *where,
-                                  const long *places, long block_stride, float *output, const float *shift,
-                                  const float *residual, strata_function function);
+// + j], plus the residual at the same place if any, then `function`.
+void strata_winograd_store(int wide, long alpha, const float *m, long step, long blocks, long count, const long *where,
+                           const long *places, long block_stride, float *output, const float *shift, const float *residual,
+                           strata_function function);
 
 // The plain tile whole over one or two strips of a band, for `blocks` row
 // blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
