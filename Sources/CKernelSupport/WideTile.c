@@ -46,6 +46,13 @@ int strata_wide_tile_available(void) {
 #define MAX _mm512_max_ps
 #define MIN _mm512_min_ps
 #define DIV _mm512_div_ps
+// A pixel's 16 channels a plane apart: gathered and scattered by lane index.
+#define INDEX __m512i
+#define STRIDED(stride) \
+    _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32((int)(stride)))
+#define GATHER(p, index) _mm512_i32gather_ps(index, p, 4)
+#define SCATTER(p, index, v) _mm512_i32scatter_ps(p, index, v, 4)
+#define LANE_ROWS 12
 #define PAIRS 1
 #define SPLIT 1
 #define WIDE_ONLY 1
@@ -67,6 +74,11 @@ int strata_wide_tile_available(void) {
 #undef MAX
 #undef MIN
 #undef DIV
+#undef INDEX
+#undef STRIDED
+#undef GATHER
+#undef SCATTER
+#undef LANE_ROWS
 #undef PAIRS
 #undef SPLIT
 #undef WIDE_ONLY
@@ -78,12 +90,6 @@ int strata_wide_tile_available(void) { return 0; }
 
 void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
                       float *sums) {
-    __builtin_trap();
-}
-
-void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
-                       long next, float *output, const long *places, long channel_stride, long group_stride,
-                       const float *shift, const float *residual, strata_function function) {
     __builtin_trap();
 }
 
@@ -125,9 +131,25 @@ typedef float strata_v16u __attribute__((ext_vector_type(16), aligned(4)));
 #define MAX __builtin_elementwise_max
 #define MIN __builtin_elementwise_min
 #define DIV(a, b) ((a) / (b))
+// No scatter on AVX2: a pixel's 16 channels a plane apart, one by one.
+#define INDEX long
+#define STRIDED(stride) (stride)
+#define GATHER(p, stride) gather16(p, stride)
+#define SCATTER(p, stride, v) scatter16(p, stride, v)
+#define LANE_ROWS 6
 #define PAIRS 0
 #define SPLIT 0
 #define WIDE_ONLY 0
+NARROW __attribute__((always_inline)) static inline strata_v16 gather16(const float *p, long stride) {
+    strata_v16 v;
+    for (int j = 0; j < 16; j++) v[j] = p[j * stride];
+    return v;
+}
+
+NARROW __attribute__((always_inline)) static inline void scatter16(float *p, long stride, strata_v16 v) {
+    for (int j = 0; j < 16; j++) p[j * stride] = v[j];
+}
+
 // Its helpers take and return 64-byte vectors, which AVX2's calling convention would pass in memory; they are
 // always inlined, so no such call is made.
 #pragma clang diagnostic push
@@ -139,6 +161,13 @@ typedef float strata_v16u __attribute__((ext_vector_type(16), aligned(4)));
 // processors there is one).
 void strata_gemm(int wide, long m, long k, const float *a, long lda, const float *b, long next, float *c, long ldc) {
     WIDTH(gemm)(m, k, a, lda, b, next, c, ldc);
+}
+
+void strata_lanes(int wide, long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
+                  long next, float *output, const long *places, long channel_stride, long group_stride, const float *shift,
+                  const float *residual, strata_function function) {
+    WIDTH(lanes_loop)(count, pixels, band, taps, k, weights, next, output, places, channel_stride, group_stride, shift, residual,
+                      function);
 }
 
 void strata_winograd_inputs(int wide, long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,

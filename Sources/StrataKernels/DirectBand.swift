@@ -514,7 +514,7 @@ struct DirectBand {
                     }
                     return
                 }
-                let groups = PackedGEMM.groups, whole = wholeOnAVX512(epilogue, shuffle: shuffle)
+                let groups = PackedGEMM.groups, whole = whole(epilogue, shuffle: shuffle)
                 // Weights first keeps a block's weights in L1 while every strip passes; the whole loop reads
                 // all blocks per strip, as good while they fit in L1 (SRCNN's 9x9 layer, 21 KB: SRCNN 12% faster).
                 if weightsFirst(rowBlocks: rowBlocks.count) && (whole == nil || rowBlocks.count * k * PackedGEMM.rows > 8192) {
@@ -568,13 +568,13 @@ struct DirectBand {
         }
     }
 
-    /// Whether a tile runs whole on AVX-512 (`strata_wide_lanes`,
+    /// Whether a tile runs whole in C (`strata_lanes`, and on AVX-512
     /// `strata_wide_plain`), and if so the function that ends its epilogue:
     /// the common epilogue (a shift, maybe a residual, then relu, tanh or
     /// nothing), an unsliced depth, no shuffle; on the lanes tile, whole
     /// blocks of output channels.
-    private func wholeOnAVX512(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> strata_function? {
-        guard PackedGEMM.avx512, slice >= taps.count, shuffle == nil, !lanes || m % PackedGEMM.columns == 0,
+    private func whole(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> strata_function? {
+        guard PackedGEMM.avx512 || lanes, slice >= taps.count, shuffle == nil, !lanes || m % PackedGEMM.columns == 0,
               let common = epilogue.common else { return nil }
         return common.wideFunction
     }
@@ -591,20 +591,20 @@ struct DirectBand {
         taps.withUnsafeBufferPointer { tap in
             pixels.withUnsafeBufferPointer { pix in
                 pixelPlaces.withUnsafeBufferPointer { places in
-                    if let function = wholeOnAVX512(epilogue, shuffle: target.shuffle) {
+                    if let function = whole(epilogue, shuffle: target.shuffle) {
                         // Whole blocks in and out, the common epilogue, no slices: the tile, its loop over
-                        // pixels and its epilogue in one call per pair of blocks (a call and a store per
-                        // tile were a third of a 16-channel layer's time).
+                        // pixels and its epilogue in one call per block, or pair of blocks on AVX-512 (a call
+                        // and a store per tile were a third of a 16-channel layer's time there).
                         // Block b's channels lie `blockStride` floats on from the first's in blocks, planes apart otherwise.
                         let common = epilogue.common!, (channelStride, groupStride) = blocked.output ? (1, blockStride)
                             : (blockStride, width * blockStride)
-                        for block in Swift.stride(from: rowBlocks.lowerBound, to: rowBlocks.upperBound, by: 2) {
-                            let at = origin + block * groupStride
-                            strata_wide_lanes(count, pix.baseAddress!, UnsafeRawPointer(buffer).assumingMemoryBound(to: CChar.self),
-                                              tap.baseAddress!, k, a + block * k * width, block + 1 < rowBlocks.upperBound ? 4 * k * width : 0,
-                                              target.output + at, places.baseAddress!, channelStride, groupStride,
-                                              common.shift + epilogue.firstRow + block * width, common.residual.map { $0 + at },
-                                              function)
+                        let groups = PackedGEMM.groups
+                        for block in Swift.stride(from: rowBlocks.lowerBound, to: rowBlocks.upperBound, by: groups) {
+                            let at = origin + block * groupStride, next = groups == 2 && block + 1 < rowBlocks.upperBound ? 4 * k * width : 0
+                            strata_lanes(PackedGEMM.wide, count, pix.baseAddress!, UnsafeRawPointer(buffer).assumingMemoryBound(to: CChar.self),
+                                         tap.baseAddress!, k, a + block * k * width, next, target.output + at, places.baseAddress!,
+                                         channelStride, groupStride, common.shift + epilogue.firstRow + block * width,
+                                         common.residual.map { $0 + at }, function)
                         }
                         return
                     }

@@ -85,27 +85,15 @@ public final class TransposedColumnsKernel: @unchecked Sendable {
             }
             (plane + (h + 1) * pitch).update(repeating: 0, count: planeSize - (h + 1) * pitch)
         }
-        let step = blocked ? size : 1, image = x + b * (blocked ? ChannelBlocks.floats(channels: c, pixels: pixels) : c * pixels)
+        let image = x + b * (blocked ? ChannelBlocks.floats(channels: c, pixels: pixels) : c * pixels)
         packed.withUnsafeBufferPointer { weights in
         depthOffsets.withUnsafeBufferPointer { offsets in
         places.withUnsafeBufferPointer { placed in
-            if PackedGEMM.avx512 {
-                // A pixel's 16 taps scattered a plane apart in one call for the image (Swift's tile stored them one by one).
-                return pixelOffsets.withUnsafeBufferPointer { pix in
-                    strata_wide_lanes(pixels, pix.baseAddress!, UnsafeRawPointer(image).assumingMemoryBound(to: CChar.self),
-                                      offsets.baseAddress!, c, weights.baseAddress!, 0, columns, placed.baseAddress!, planeSize, 0,
-                                      Self.noShift, nil, strata_function(kind: Int32(STRATA_NONE), slope: 0))
-                }
-            }
-            let target = PackedGEMM.Target(output: columns, origin: 0, rowStride: 0, columnStride: planeSize, rowOffsets: placed.baseAddress!)
-            for rowBlock in 0..<(pixels + PackedGEMM.rows - 1) / PackedGEMM.rows {
-                let rows = PackedGEMM.rowsOf(block: rowBlock, m: pixels), r0 = rows.lowerBound
-                // Rows past the block repeat its first; they are not stored.
-                func spread(_ i: Int) -> Int { r0 + i < rows.upperBound ? 4 * i * step : 0 }
-                PackedGEMM.tile(rows: rows, k: c, column: 0, width: size, epilogue: TileEpilogue(), target: target,
-                                rowsAt: PackedGEMM.Table(image + r0 * step, offsets: offsets.baseAddress!),
-                                spread: (0, spread(1), spread(2), spread(3), spread(4), spread(5)),
-                                columnsAt: PackedGEMM.Stride(weights.baseAddress!, step: 4 * size))
+            // A pixel's 16 taps scattered a plane apart in one call for the image (Swift's tile stored them one by one).
+            pixelOffsets.withUnsafeBufferPointer { pix in
+                strata_lanes(PackedGEMM.wide, pixels, pix.baseAddress!, UnsafeRawPointer(image).assumingMemoryBound(to: CChar.self),
+                             offsets.baseAddress!, c, weights.baseAddress!, 0, columns, placed.baseAddress!, planeSize, 0, Self.noShift,
+                             nil, strata_function(kind: Int32(STRATA_NONE), slope: 0))
             }
         }
         }

@@ -94,7 +94,7 @@ int strata_wide_tile_available(void);
 void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
                       float *sums);
 
-// The loops below without `wide_` are built in two widths (TileLoops.inc):
+// The five loops below are built in two widths (TileLoops.inc):
 // AVX-512's where `wide` is set, which only `strata_wide_tile_available`
 // allows, else AVX2's (on other processors, their own vectors), where
 // `next` must be 0: one group of 16 columns a call.
@@ -114,23 +114,10 @@ void strata_gemm(int wide, long m, long k, const float *a, long lda, const float
 // `channel_stride`: 1 in channel blocks, a plane otherwise) as its sum
 // plus shift[j], plus the residual at the same place when there is one,
 // then through `function`; the second 16
-// `group_stride` floats on, with shift[16 + j]. Only where
-// `strata_wide_tile_available` says so.
-void strata_wide_lanes(long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
-                       long next, float *output, const long *places, long channel_stride, long group_stride,
-                       const float *shift, const float *residual, strata_function function);
-
-// One row of C over 64 columns (`PackedGEMM.singleRow`): sums[j] = Σ
-// a[6 kk] b(kk)[j] over depths 0..<k. Only where
-// `strata_wide_tile_available` says so.
-void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
-
-// y[j] = function(Σ x[kk] w[64 kk + j] + shift[j]) for j < count <= 64: a
-// linear layer's 64 outputs for one row of x (`LinearKernel`'s vector
-// path, its weights transposed in chunks of 64). Only where
-// `strata_wide_tile_available` says so.
-void strata_wide_gemv(long k, const float *x, const float *w, long count, float *y, const float *shift,
-                      strata_function function);
+// `group_stride` floats on, with shift[16 + j].
+void strata_lanes(int wide, long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
+                  long next, float *output, const long *places, long channel_stride, long group_stride, const float *shift,
+                  const float *residual, strata_function function);
 
 // Winograd's input transform V = Bᵀ d B of one tile (`alpha` 3, 4 or 5:
 // F(2x2, 2x2), F(2x2, 3x3), F(4x4, 2x2), as `LanesWinogradKernel`), for
@@ -153,6 +140,18 @@ void strata_winograd_outputs(int wide, long alpha, const float *m, long step, fl
 void strata_winograd_store(int wide, long alpha, const float *m, long step, long blocks, long count, const long *where,
                            const long *places, long block_stride, float *output, const float *shift, const float *residual,
                            strata_function function);
+
+// One row of C over 64 columns (`PackedGEMM.singleRow`): sums[j] = Σ
+// a[6 kk] b(kk)[j] over depths 0..<k. Only where
+// `strata_wide_tile_available` says so.
+void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
+
+// y[j] = function(Σ x[kk] w[64 kk + j] + shift[j]) for j < count <= 64: a
+// linear layer's 64 outputs for one row of x (`LinearKernel`'s vector
+// path, its weights transposed in chunks of 64). Only where
+// `strata_wide_tile_available` says so.
+void strata_wide_gemv(long k, const float *x, const float *w, long count, float *y, const float *shift,
+                      strata_function function);
 
 // The plain tile whole over one or two strips of a band, for `blocks` row
 // blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
