@@ -71,6 +71,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// Input and output channels rounded up to whole blocks; a tile's row of V (those of every input phase), of M.
     let channels: (input: Int, output: Int)
     let depth: Int
+    /// The α² inputs of each tile of an image, by phase, input phase and
+    /// tile: their offsets in the image's first block, or -1 outside it
+    /// (the same for every image: worked out per tile, they were a third of
+    /// the Swift around the VAE decoder's transforms).
+    let windows: [Int]
     /// A plain input copied into blocks, allocated by the first run: a
     /// layer planned first on this form and chosen again for its settled
     /// layout never runs, and held a copy of its whole input (EDSR at
@@ -155,6 +160,9 @@ public final class LanesWinogradKernel: @unchecked Sendable {
 
     /// `weights(phase, read, o, c, a, b)`: tap (a, b) of the r x r kernel (r = α - 1) of output phase `phase`
     /// from input channel c of input phase `read` to output channel o.
+    /// Inlined into each form's initializer, so that its `weights` is too
+    /// (called, it doubled the time to plan the VAE decoder).
+    @inline(__always)
     private init(input: [Int], output: [Int], kernel r: Int, phases: [Phase], step: Int, phaseSize: (Int, Int), inputStep: Int = 1,
                  reads: [(Int, Int)] = [(0, 0)], weights: (Int, Int, Int, Int, Int, Int) -> Double, scale: [Float]?,
                  epilogue: FusedEpilogue, blocked: (input: Bool, output: Bool)) {
@@ -178,6 +186,8 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         depth = reads.count * channels.input
         let k = reads.count * c
         (tileRows, tilesPerRow) = ((phaseSize.0 + tile - 1) / tile, (phaseSize.1 + tile - 1) / tile)
+        windows = Self.windows(input: input, phases: phases, reads: reads, inputStep: inputStep, tile: tile, alpha: alpha,
+                               tiles: (tileRows, tilesPerRow))
         // Weights of a phase beyond about 512 KB (α² k O floats, k the depth) come from L3 for each job: then jobs are as large
         // as 4 MB of V and M allow (DCGAN's 512 -> 256 layer 20 -> 14 ms at batch 32); otherwise about 128 KB keep
         // more of them in L2 (its 128 -> 64 layer 15.5 -> 14.7 ms).
@@ -210,6 +220,23 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         }
         packedSize = parts[0].count
         packed = parts.flatMap { $0 }
+    }
+
+    /// `windows` (see there).
+    private static func windows(input: [Int], phases: [Phase], reads: [(Int, Int)], inputStep s: Int, tile: Int, alpha: Int,
+                                tiles: (rows: Int, perRow: Int)) -> [Int] {
+        let (h, w) = (input[2], input[3])
+        return phases.flatMap { phase in
+            reads.flatMap { (qy, qx) in
+                (0..<tiles.rows * tiles.perRow).flatMap { t in
+                    let (y0, x0) = (tile * (t / tiles.perRow) + phase.window.0, tile * (t % tiles.perRow) + phase.window.1)
+                    return (0..<alpha * alpha).map { i in
+                        let (y, x) = (s * (y0 + i / alpha) + qy, s * (x0 + i % alpha) + qx)
+                        return y >= 0 && y < h && x >= 0 && x < w ? (y * w + x) * ChannelBlocks.size : -1
+                    }
+                }
+            }
+        }
     }
 
     deinit { blockedCopy?.deallocate() }
@@ -286,7 +313,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         let positions = alpha * alpha, v = scratch, m = v + positions * depth * jobTiles
         let (vStride, mStride) = (depth * jobTiles, channels.output * jobTiles)
         for phase in chosen {
-            transformInputs(x, phase: phases[phase], tiles: tiles, into: v)
+            transformInputs(x, phase: phase, tiles: tiles, into: v)
             for xi in 0..<positions {
                 PackedGEMM.product(m: count, k: k, a: v + xi * vStride, lda: depth, b: u + (phase * positions + xi) * packedSize, n: o,
                                    c: m + xi * mStride, ldc: channels.output)
@@ -326,25 +353,17 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// V = Bᵀ d B of `phase` for `tiles`, block by block of input channels and input phase by input phase:
     /// d, the α x α inputs at window positions (2 ty, 2 tx) + the phase's window on, `inputStep` apart from
     /// the input phase's offset, zeros outside the input.
-    private func transformInputs(_ x: UnsafePointer<Float>, phase: Phase, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+    private func transformInputs(_ x: UnsafePointer<Float>, phase: Int, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>) {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3]), size = ChannelBlocks.size, blocks = ChannelBlocks.blocks(c)
-        let step = 4 * depth * jobTiles, plane = h * w * size, alpha = alpha, s = inputStep
-        // α² offsets, up to 25 (F(4x4, 2x2)).
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 25) { offsetBuffer in
-            let offsets = offsetBuffer.baseAddress!
+        let step = 4 * depth * jobTiles, plane = h * w * size, perImage = tileRows * tilesPerRow, positions = alpha * alpha
+        windows.withUnsafeBufferPointer { windows in
             for (index, t) in tiles.enumerated() {
-                let (b, ty, tx) = place(t), y0 = tile * ty + phase.window.0, x0 = tile * tx + phase.window.1
-                for (read, (qy, qx)) in reads.enumerated() {
-                    // Each input's offset in the image's first block, or -1 outside the input.
-                    for i in 0..<alpha {
-                        for j in 0..<alpha {
-                            let (y, xx) = (s * (y0 + i) + qy, s * (x0 + j) + qx)
-                            offsets[i * alpha + j] = y >= 0 && y < h && xx >= 0 && xx < w ? (b * blocks * h * w + y * w + xx) * size : -1
-                        }
-                    }
+                let image = x + (t / perImage) * blocks * plane
+                for read in reads.indices {
+                    let offsets = windows.baseAddress! + ((phase * reads.count + read) * perImage + t % perImage) * positions
                     // d and V in registers, in C: Swift's 16 values of 16 lanes take 32 of AVX2's 16 and spill.
-                    strata_winograd_inputs(PackedGEMM.wide, alpha, x, blocks, plane, offsets, v + index * depth + read * channels.input,
-                                           step / 4)
+                    strata_winograd_inputs(PackedGEMM.wide, alpha, image, blocks, plane, offsets,
+                                           v + index * depth + read * channels.input, step / 4)
                 }
             }
         }
