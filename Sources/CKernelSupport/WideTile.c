@@ -52,6 +52,11 @@ int strata_wide_tile_available(void) {
     _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32((int)(stride)))
 #define GATHER(p, index) _mm512_i32gather_ps(index, p, 4)
 #define SCATTER(p, index, v) _mm512_i32scatter_ps(p, index, v, 4)
+// The first n of 16 floats.
+#define MASK __mmask16
+#define MASK_OF(n) ((n) >= 16 ? 0xFFFF : (__mmask16)((1u << (n)) - 1))
+#define MASKED_LOAD _mm512_maskz_loadu_ps
+#define MASKED_STORE _mm512_mask_storeu_ps
 #define LANE_ROWS 12
 #define PAIRS 1
 #define SPLIT 1
@@ -78,6 +83,10 @@ int strata_wide_tile_available(void) {
 #undef STRIDED
 #undef GATHER
 #undef SCATTER
+#undef MASK
+#undef MASK_OF
+#undef MASKED_LOAD
+#undef MASKED_STORE
 #undef LANE_ROWS
 #undef PAIRS
 #undef SPLIT
@@ -94,11 +103,6 @@ void strata_wide_tile(long rows, long first, long last, strata_walk a, const lon
 }
 
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums) { __builtin_trap(); }
-
-void strata_wide_gemv(long k, const float *x, const float *w, long count, float *y, const float *shift,
-                      strata_function function) {
-    __builtin_trap();
-}
 
 void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
                        float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
@@ -136,6 +140,10 @@ typedef float strata_v16u __attribute__((ext_vector_type(16), aligned(4)));
 #define STRIDED(stride) (stride)
 #define GATHER(p, stride) gather16(p, stride)
 #define SCATTER(p, stride, v) scatter16(p, stride, v)
+#define MASK long
+#define MASK_OF(n) (n)
+#define MASKED_LOAD(n, p) load_first(n, p)
+#define MASKED_STORE(p, n, v) store_first(p, n, v)
 #define LANE_ROWS 6
 #define PAIRS 0
 #define SPLIT 0
@@ -148,6 +156,21 @@ NARROW __attribute__((always_inline)) static inline strata_v16 gather16(const fl
 
 NARROW __attribute__((always_inline)) static inline void scatter16(float *p, long stride, strata_v16 v) {
     for (int j = 0; j < 16; j++) p[j * stride] = v[j];
+}
+
+NARROW __attribute__((always_inline)) static inline strata_v16 load_first(long n, const float *p) {
+    if (n >= 16) return LOAD(p);
+    strata_v16 v = ZERO;
+    for (int j = 0; j < n; j++) v[j] = p[j];
+    return v;
+}
+
+NARROW __attribute__((always_inline)) static inline void store_first(float *p, long n, strata_v16 v) {
+    if (n >= 16) {
+        STORE(p, v);
+        return;
+    }
+    for (int j = 0; j < n; j++) p[j] = v[j];
 }
 
 // Its helpers take and return 64-byte vectors, which AVX2's calling convention would pass in memory; they are
@@ -168,6 +191,11 @@ void strata_lanes(int wide, long count, const long *pixels, const char *band, co
                   const float *residual, strata_function function) {
     WIDTH(lanes_loop)(count, pixels, band, taps, k, weights, next, output, places, channel_stride, group_stride, shift, residual,
                       function);
+}
+
+void strata_gemv(int wide, long k, const float *x, const float *w, long count, float *y, const float *shift,
+                 strata_function function) {
+    WIDTH(gemv)(k, x, w, count, y, shift, function);
 }
 
 void strata_winograd_inputs(int wide, long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,

@@ -576,7 +576,7 @@ struct DirectBand {
     private func whole(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> strata_function? {
         guard PackedGEMM.avx512 || lanes, slice >= taps.count, shuffle == nil, !lanes || m % PackedGEMM.columns == 0,
               let common = epilogue.common else { return nil }
-        return common.wideFunction
+        return common.cFunction
     }
 
     /// The first `count` stored outputs, in blocks of 6 pixels (see

@@ -327,7 +327,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// whole blocks of output channels stored in blocks, the common epilogue.
     private func whole(_ epilogue: TileEpilogue) -> strata_function? {
         guard blocked.output, outputShape[1] % ChannelBlocks.size == 0, let common = epilogue.common else { return nil }
-        return common.wideFunction
+        return common.cFunction
     }
 
     /// Each of tile `t`'s pixels inside `phase`, in order: its index among

@@ -95,13 +95,13 @@ public final class LinearKernel: @unchecked Sendable {
         let chunks = (o + 63) / 64
         packed.withUnsafeBufferPointer { ws in
             let w = ws.baseAddress!
-            if PackedGEMM.avx512, let common = tile.common, common.residual == nil, let function = common.wideFunction {
+            if let common = tile.common, common.residual == nil, let function = common.cFunction {
                 // The row and its epilogue in one call per 64 outputs (a VAE decoder's 20 -> 3136 layer took
-                // 7 µs through the one-row tile's four stores per chunk).
+                // 7 µs through the one-row tile's four stores per chunk on AVX-512).
                 return pool.parallelFor(rows * chunks) { job, _ in
                     let r = job / chunks, chunk = job % chunks
-                    strata_wide_gemv(f, x + r * f, w + chunk * f * 64, min(64, o - chunk * 64), output + r * o + chunk * 64,
-                                     common.shift + tile.firstRow + chunk * 64, function)
+                    strata_gemv(PackedGEMM.wide, f, x + r * f, w + chunk * f * 64, min(64, o - chunk * 64), output + r * o + chunk * 64,
+                                common.shift + tile.firstRow + chunk * 64, function)
                 }
             }
             pool.parallelFor(rows * chunks) { job, worker in

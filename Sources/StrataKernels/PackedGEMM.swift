@@ -479,8 +479,8 @@ public struct TileEpilogue: @unchecked Sendable {
             self.shift = shift
         }
 
-        /// The function for the AVX-512 epilogues (`apply` in WideTile.c), if they have it.
-        var wideFunction: strata_function? {
+        /// The function for the C loops' epilogues (`apply` in TileLoops.inc), if they have it.
+        var cFunction: strata_function? {
             switch function {
             case nil: return strata_function(kind: Int32(STRATA_NONE), slope: 0)
             case .relu?: return strata_function(kind: Int32(STRATA_RELU), slope: 0)

@@ -73,7 +73,7 @@ typedef struct {
 #define STRATA_TANH_Q3 3.2713459e-4f
 #define STRATA_TANH_Q4 7.7024396e-7f
 
-// What the AVX-512 kernels apply after a tile's shift (and residual):
+// What the C loops apply after a tile's shift (and residual):
 // nothing, relu, tanh, or leaky relu with its slope.
 enum { STRATA_NONE = 0, STRATA_RELU = 1, STRATA_TANH = 2, STRATA_LEAKY_RELU = 3 };
 typedef struct {
@@ -94,7 +94,7 @@ int strata_wide_tile_available(void);
 void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
                       float *sums);
 
-// The five loops below are built in two widths (TileLoops.inc):
+// The six loops below are built in two widths (TileLoops.inc):
 // AVX-512's where `wide` is set, which only `strata_wide_tile_available`
 // allows, else AVX2's (on other processors, their own vectors), where
 // `next` must be 0: one group of 16 columns a call.
@@ -118,6 +118,12 @@ void strata_gemm(int wide, long m, long k, const float *a, long lda, const float
 void strata_lanes(int wide, long count, const long *pixels, const char *band, const long *taps, long k, const float *weights,
                   long next, float *output, const long *places, long channel_stride, long group_stride, const float *shift,
                   const float *residual, strata_function function);
+
+// y[j] = function(Σ x[kk] w[64 kk + j] + shift[j]) for j < count <= 64: a
+// linear layer's 64 outputs for one row of x (`LinearKernel`'s vector
+// path, its weights transposed in chunks of 64).
+void strata_gemv(int wide, long k, const float *x, const float *w, long count, float *y, const float *shift,
+                 strata_function function);
 
 // Winograd's input transform V = Bᵀ d B of one tile (`alpha` 3, 4 or 5:
 // F(2x2, 2x2), F(2x2, 3x3), F(4x4, 2x2), as `LanesWinogradKernel`), for
@@ -146,12 +152,6 @@ void strata_winograd_store(int wide, long alpha, const float *m, long step, long
 // `strata_wide_tile_available` says so.
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
 
-// y[j] = function(Σ x[kk] w[64 kk + j] + shift[j]) for j < count <= 64: a
-// linear layer's 64 outputs for one row of x (`LinearKernel`'s vector
-// path, its weights transposed in chunks of 64). Only where
-// `strata_wide_tile_available` says so.
-void strata_wide_gemv(long k, const float *x, const float *w, long count, float *y, const float *shift,
-                      strata_function function);
 
 // The plain tile whole over one or two strips of a band, for `blocks` row
 // blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
