@@ -71,11 +71,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// Input and output channels rounded up to whole blocks; a tile's row of V (those of every input phase), of M.
     let channels: (input: Int, output: Int)
     let depth: Int
-    /// The α² inputs of each tile of an image, by phase, input phase and
-    /// tile: their offsets in the image's first block, or -1 outside it
-    /// (the same for every image: worked out per tile, they were a third of
-    /// the Swift around the VAE decoder's transforms).
-    let windows: [Int]
+    /// The offsets of a tile's α² inputs from its first, in a block, for
+    /// the tiles whose window lies inside the input: worked out per tile,
+    /// they were a third of the Swift around the VAE decoder's transforms
+    /// (a table of every tile's held 2 MB per layer of EDSR at 256x256).
+    let window: [Int]
     /// A plain input copied into blocks, allocated by the first run: a
     /// layer planned first on this form and chosen again for its settled
     /// layout never runs, and held a copy of its whole input (EDSR at
@@ -186,8 +186,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         depth = reads.count * channels.input
         let k = reads.count * c
         (tileRows, tilesPerRow) = ((phaseSize.0 + tile - 1) / tile, (phaseSize.1 + tile - 1) / tile)
-        windows = Self.windows(input: input, phases: phases, reads: reads, inputStep: inputStep, tile: tile, alpha: alpha,
-                               tiles: (tileRows, tilesPerRow))
+        window = (0..<positions).map { i in (inputStep * (i / alpha) * input[3] + inputStep * (i % alpha)) * size }
         // Weights of a phase beyond about 512 KB (α² k O floats, k the depth) come from L3 for each job: then jobs are as large
         // as 4 MB of V and M allow (DCGAN's 512 -> 256 layer 20 -> 14 ms at batch 32); otherwise about 128 KB keep
         // more of them in L2 (its 128 -> 64 layer 15.5 -> 14.7 ms).
@@ -220,23 +219,6 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         }
         packedSize = parts[0].count
         packed = parts.flatMap { $0 }
-    }
-
-    /// `windows` (see there).
-    private static func windows(input: [Int], phases: [Phase], reads: [(Int, Int)], inputStep s: Int, tile: Int, alpha: Int,
-                                tiles: (rows: Int, perRow: Int)) -> [Int] {
-        let (h, w) = (input[2], input[3])
-        return phases.flatMap { phase in
-            reads.flatMap { (qy, qx) in
-                (0..<tiles.rows * tiles.perRow).flatMap { t in
-                    let (y0, x0) = (tile * (t / tiles.perRow) + phase.window.0, tile * (t % tiles.perRow) + phase.window.1)
-                    return (0..<alpha * alpha).map { i in
-                        let (y, x) = (s * (y0 + i / alpha) + qy, s * (x0 + i % alpha) + qx)
-                        return y >= 0 && y < h && x >= 0 && x < w ? (y * w + x) * ChannelBlocks.size : -1
-                    }
-                }
-            }
-        }
     }
 
     deinit { blockedCopy?.deallocate() }
@@ -313,7 +295,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         let positions = alpha * alpha, v = scratch, m = v + positions * depth * jobTiles
         let (vStride, mStride) = (depth * jobTiles, channels.output * jobTiles)
         for phase in chosen {
-            transformInputs(x, phase: phase, tiles: tiles, into: v)
+            transformInputs(x, phase: phases[phase], tiles: tiles, into: v)
             for xi in 0..<positions {
                 PackedGEMM.product(m: count, k: k, a: v + xi * vStride, lda: depth, b: u + (phase * positions + xi) * packedSize, n: o,
                                    c: m + xi * mStride, ldc: channels.output)
@@ -353,19 +335,36 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// V = Bᵀ d B of `phase` for `tiles`, block by block of input channels and input phase by input phase:
     /// d, the α x α inputs at window positions (2 ty, 2 tx) + the phase's window on, `inputStep` apart from
     /// the input phase's offset, zeros outside the input.
-    private func transformInputs(_ x: UnsafePointer<Float>, phase: Int, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>) {
+    private func transformInputs(_ x: UnsafePointer<Float>, phase: Phase, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>) {
         let (c, h, w) = (inputShape[1], inputShape[2], inputShape[3]), size = ChannelBlocks.size, blocks = ChannelBlocks.blocks(c)
-        let step = 4 * depth * jobTiles, plane = h * w * size, perImage = tileRows * tilesPerRow, positions = alpha * alpha
-        windows.withUnsafeBufferPointer { windows in
+        let step = 4 * depth * jobTiles, plane = h * w * size, alpha = alpha, s = inputStep
+        // α² offsets, up to 25 (F(4x4, 2x2)), for tiles at the input's edges.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 25) { edgeBuffer in
+        window.withUnsafeBufferPointer { window in
+            let edge = edgeBuffer.baseAddress!
             for (index, t) in tiles.enumerated() {
-                let image = x + (t / perImage) * blocks * plane
-                for read in reads.indices {
-                    let offsets = windows.baseAddress! + ((phase * reads.count + read) * perImage + t % perImage) * positions
+                let (b, ty, tx) = place(t), y0 = tile * ty + phase.window.0, x0 = tile * tx + phase.window.1
+                let image = x + b * blocks * plane
+                for (read, (qy, qx)) in reads.enumerated() {
+                    let (top, left) = (s * y0 + qy, s * x0 + qx), span = s * (alpha - 1)
+                    var offsets = window.baseAddress!, first = image + (top * w + left) * size
+                    if top < 0 || left < 0 || top + span >= h || left + span >= w {
+                        // Each input's offset in the image's first block, or -1 outside the input.
+                        for i in 0..<alpha {
+                            let y = top + s * i
+                            for j in 0..<alpha {
+                                let xx = left + s * j
+                                edge[i * alpha + j] = y >= 0 && y < h && xx >= 0 && xx < w ? (y * w + xx) * size : -1
+                            }
+                        }
+                        (offsets, first) = (UnsafePointer(edge), image)
+                    }
                     // d and V in registers, in C: Swift's 16 values of 16 lanes take 32 of AVX2's 16 and spill.
-                    strata_winograd_inputs(PackedGEMM.wide, alpha, image, blocks, plane, offsets,
+                    strata_winograd_inputs(PackedGEMM.wide, alpha, first, blocks, plane, offsets,
                                            v + index * depth + read * channels.input, step / 4)
                 }
             }
+        }
         }
     }
 
