@@ -104,12 +104,6 @@ void strata_wide_tile(long rows, long first, long last, strata_walk a, const lon
 
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums) { __builtin_trap(); }
 
-void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
-                       float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
-                       const float *residual, strata_function function) {
-    __builtin_trap();
-}
-
 #define NARROW
 #define WIDTH(f) f##_ymm
 #endif
@@ -196,6 +190,13 @@ void strata_lanes(int wide, long count, const long *pixels, const char *band, co
 void strata_gemv(int wide, long k, const float *x, const float *w, long count, float *y, const float *shift,
                  strata_function function) {
     WIDTH(gemv)(k, x, w, count, y, shift, function);
+}
+
+void strata_plain(int wide, long blocks, const long *starts, long k, const float *a, const char *band, const long *taps,
+                  long next, float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
+                  const float *residual, strata_function function) {
+    WIDTH(plain)(blocks, starts, k, a, band, taps, next, output, row_stride, next_output, width, next_width, shift, residual,
+                 function);
 }
 
 void strata_winograd_inputs(int wide, long alpha, const float *x, long blocks, long plane, const long *offsets, float *v,

@@ -548,12 +548,12 @@ struct DirectBand {
                         // epilogue in one call (a call per tile cost a fifth of SRCNN's 81-tap layer).
                         let (strip, next) = (current.0, current.1), common = epilogue.common!, at = strip.target.origin
                         blockStarts.withUnsafeBufferPointer { starts in
-                            strata_wide_plain(rowBlocks.count, starts.baseAddress! + rowBlocks.lowerBound, k,
-                                              a + rowBlocks.lowerBound * k * PackedGEMM.rows,
-                                              UnsafeRawPointer(buffer + strip.j).assumingMemoryBound(to: CChar.self), tap,
-                                              next.map { 4 * ($0.j - strip.j) } ?? 0, output + at, rowStride,
-                                              next.map { $0.target.origin - at } ?? 0, strip.width, next?.width ?? 0,
-                                              common.shift + epilogue.firstRow, common.residual.map { $0 + at }, function)
+                            strata_plain(PackedGEMM.wide, rowBlocks.count, starts.baseAddress! + rowBlocks.lowerBound, k,
+                                         a + rowBlocks.lowerBound * k * PackedGEMM.rows,
+                                         UnsafeRawPointer(buffer + strip.j).assumingMemoryBound(to: CChar.self), tap,
+                                         next.map { 4 * ($0.j - strip.j) } ?? 0, output + at, rowStride,
+                                         next.map { $0.target.origin - at } ?? 0, strip.width, next?.width ?? 0,
+                                         common.shift + epilogue.firstRow, common.residual.map { $0 + at }, function)
                         }
                         continue
                     }
@@ -568,13 +568,13 @@ struct DirectBand {
         }
     }
 
-    /// Whether a tile runs whole in C (`strata_lanes`, and on AVX-512
-    /// `strata_wide_plain`), and if so the function that ends its epilogue:
+    /// Whether a tile runs whole in C (`strata_lanes`, `strata_plain`), and
+    /// if so the function that ends its epilogue:
     /// the common epilogue (a shift, maybe a residual, then relu, tanh or
     /// nothing), an unsliced depth, no shuffle; on the lanes tile, whole
     /// blocks of output channels.
     private func whole(_ epilogue: TileEpilogue, shuffle: PackedGEMM.PixelShuffle?) -> strata_function? {
-        guard PackedGEMM.avx512 || lanes, slice >= taps.count, shuffle == nil, !lanes || m % PackedGEMM.columns == 0,
+        guard slice >= taps.count, shuffle == nil, !lanes || m % PackedGEMM.columns == 0,
               let common = epilogue.common else { return nil }
         return common.cFunction
     }

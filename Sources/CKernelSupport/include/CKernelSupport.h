@@ -94,7 +94,7 @@ int strata_wide_tile_available(void);
 void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
                       float *sums);
 
-// The six loops below are built in two widths (TileLoops.inc):
+// The seven loops below are built in two widths (TileLoops.inc):
 // AVX-512's where `wide` is set, which only `strata_wide_tile_available`
 // allows, else AVX2's (on other processors, their own vectors), where
 // `next` must be 0: one group of 16 columns a call.
@@ -125,6 +125,18 @@ void strata_lanes(int wide, long count, const long *pixels, const char *band, co
 void strata_gemv(int wide, long k, const float *x, const float *w, long count, float *y, const float *shift,
                  strata_function function);
 
+// The plain tile whole over one or two strips of a band, for `blocks` row
+// blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
+// weights at a + 6 k b): column j of the first strip reads tap kk at band +
+// taps[kk] + 4 j bytes, of the second `next` bytes further (0: no second).
+// Row r, column j < width is stored at output[r * row_stride + j] as its
+// sum plus shift[r], plus the residual at the same place if any, then
+// through `function`; the second strip's `next_output` floats further,
+// next_width of them.
+void strata_plain(int wide, long blocks, const long *starts, long k, const float *a, const char *band, const long *taps,
+                  long next, float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
+                  const float *residual, strata_function function);
+
 // Winograd's input transform V = Bᵀ d B of one tile (`alpha` 3, 4 or 5:
 // F(2x2, 2x2), F(2x2, 3x3), F(4x4, 2x2), as `LanesWinogradKernel`), for
 // `blocks` blocks of 16 channels (block b's at x + b * plane): d's alpha
@@ -151,18 +163,5 @@ void strata_winograd_store(int wide, long alpha, const float *m, long step, long
 // a[6 kk] b(kk)[j] over depths 0..<k. Only where
 // `strata_wide_tile_available` says so.
 void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
-
-
-// The plain tile whole over one or two strips of a band, for `blocks` row
-// blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
-// weights at a + 6 k b): column j of the first strip reads tap kk at band +
-// taps[kk] + 4 j bytes, of the second `next` bytes further (0: no second).
-// Row r, column j < width is stored at output[r * row_stride + j] as its
-// sum plus shift[r], plus the residual at the same place if any, then
-// through `function`; the second strip's `next_output` floats further,
-// next_width of them. Only where `strata_wide_tile_available` says so.
-void strata_wide_plain(long blocks, const long *starts, long k, const float *a, const char *band, const long *taps, long next,
-                       float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
-                       const float *residual, strata_function function);
 
 #endif
