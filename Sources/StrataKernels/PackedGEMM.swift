@@ -9,9 +9,10 @@ import Foundation
 /// convolution, never an im2col matrix), or A is the input, 6 pixels or
 /// rows read where they lie, and B the weights packed in blocks of 16
 /// (output channels along the lanes). Products accumulate in Float with
-/// fused multiply-adds. Where the processor has AVX-512 (`avx512`) the
-/// loops run in CKernelSupport's WideTile.c instead, two groups of 16
-/// columns at a time where there are two (`Pair`).
+/// fused multiply-adds. The loops with the common epilogues run whole in
+/// CKernelSupport's C (WideTile.c), in AVX-512's width where the processor
+/// has it (`avx512`; there the tile's depth loop too, two groups of 16
+/// columns at a time where there are two, `Pair`) and in AVX2's elsewhere.
 public enum PackedGEMM {
     public static let rows = 6
     public static let columns = 16

@@ -47,11 +47,13 @@ static inline void strata_transpose8(const float *source, long source_stride, lo
 }
 #endif
 
-// The fast path's hot loops on AVX-512 (WideTile.c), where it doubles the
-// multiply-adds per cycle (Intel's two 512-bit pipes; Zen 4 splits them).
-// Swift builds a module for one processor level and the kernels' is
-// x86-64-v3, so these loops live here, built for AVX-512 function by
-// function and chosen at run time (`PackedGEMM.avx512`).
+// The fast path's hot loops whole, epilogue included (WideTile.c): on
+// AVX-512, where it doubles the multiply-adds per cycle (Intel's two
+// 512-bit pipes; Zen 4 splits them), and most of them in AVX2's width too,
+// where a call into Swift per tile cost more than the loop. Swift builds a
+// module for one processor level and the kernels' is x86-64-v3, so these
+// loops live here, built function by function for their instructions and
+// chosen at run time (`PackedGEMM.avx512`).
 
 // Where an operand's values for depth kk are: at base + offsets[kk] bytes
 // when `offsets` is set (the taps of a band), else at base + kk * step.
