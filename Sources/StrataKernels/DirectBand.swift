@@ -539,30 +539,36 @@ struct DirectBand {
                         if let residual { strata_prefetch_read(residual + position) }
                     }
                 }
-                for s in Swift.stride(from: 0, to: count, by: groups) {
-                    let current = strips(s)
+                /// Each slice of a strip of columns (and the next) is read from L1 by every row block in turn.
+                func compute(_ current: (Strip, Strip?)) {
                     prefetch(current.0)
                     if let next = current.1 { prefetch(next) }
-                    if let function = whole, current.0.target.columnOffsets == nil, current.1?.target.columnOffsets == nil {
-                        // Both strips are runs of an output row: the tiles of every row block and their
-                        // epilogue in one call (a call per tile cost a fifth of SRCNN's 81-tap layer).
-                        let (strip, next) = (current.0, current.1), common = epilogue.common!, at = strip.target.origin
-                        blockStarts.withUnsafeBufferPointer { starts in
-                            strata_plain(PackedGEMM.wide, rowBlocks.count, starts.baseAddress! + rowBlocks.lowerBound, k,
-                                         a + rowBlocks.lowerBound * k * PackedGEMM.rows,
-                                         UnsafeRawPointer(buffer + strip.j).assumingMemoryBound(to: CChar.self), tap,
-                                         next.map { 4 * ($0.j - strip.j) } ?? 0, output + at, rowStride,
-                                         next.map { $0.target.origin - at } ?? 0, strip.width, next?.width ?? 0,
-                                         common.shift + epilogue.firstRow, common.residual.map { $0 + at }, function)
-                        }
-                        continue
-                    }
-                    // Each slice of a strip of columns is read from L1 by every row block in turn.
                     for first in slices {
                         for block in rowBlocks {
                             tile(block, first, current, carry: carry + (block - rowBlocks.lowerBound) * groups * PackedGEMM.carried)
                         }
                     }
+                }
+                guard let function = whole else {
+                    for s in Swift.stride(from: 0, to: count, by: groups) { compute(strips(s)) }
+                    return
+                }
+                // The strips whose outputs are runs of a row: the tiles of every row block and their epilogue in
+                // one call (a call per tile cost a fifth of SRCNN's 81-tap layer, a call per strip a quarter of
+                // LeNet's first layer); the others on the Swift tile.
+                let common = epilogue.common!
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { left in
+                    let rest = blockStarts.withUnsafeBufferPointer { starts in
+                        runs.withUnsafeBufferPointer { runs in
+                            strata_plain(PackedGEMM.wide, rowBlocks.count, starts.baseAddress! + rowBlocks.lowerBound, k,
+                                         a + rowBlocks.lowerBound * k * PackedGEMM.rows,
+                                         UnsafeRawPointer(buffer).assumingMemoryBound(to: CChar.self), tap, lines, pitch, length,
+                                         places.baseAddress!, runs.baseAddress!, output + origin, rowStride,
+                                         common.shift + epilogue.firstRow, common.residual.map { $0 + origin }, function,
+                                         left.baseAddress!)
+                        }
+                    }
+                    for s in left.prefix(rest) { compute((strip(s), nil)) }
                 }
             }
         }

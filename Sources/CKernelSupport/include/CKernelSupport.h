@@ -127,17 +127,19 @@ void strata_lanes(int wide, long count, const long *pixels, const char *band, co
 void strata_gemv(int wide, long k, const float *x, const float *w, long count, float *y, const float *shift,
                  strata_function function);
 
-// The plain tile whole over one or two strips of a band, for `blocks` row
-// blocks of packed weights (block b's rows starts[b]..<starts[b + 1], its
-// weights at a + 6 k b): column j of the first strip reads tap kk at band +
-// taps[kk] + 4 j bytes, of the second `next` bytes further (0: no second).
-// Row r, column j < width is stored at output[r * row_stride + j] as its
-// sum plus shift[r], plus the residual at the same place if any, then
-// through `function`; the second strip's `next_output` floats further,
-// next_width of them.
-void strata_plain(int wide, long blocks, const long *starts, long k, const float *a, const char *band, const long *taps,
-                  long next, float *output, long row_stride, long next_output, long width, long next_width, const float *shift,
-                  const float *residual, strata_function function);
+// The plain tile whole over a band's strips of 16 columns, `length`
+// columns along each of `lines` lines `pitch` band columns apart, for
+// `blocks` row blocks of packed weights (block b's rows
+// starts[b]..<starts[b + 1], its weights at a + 6 k b): column j of the
+// band reads tap kk at band + taps[kk] + 4 j bytes and is stored at
+// output[r * row_stride + places[j]] for row r, as its sum plus shift[r],
+// plus the residual at the same place if any, then through `function`.
+// Only strips whose columns are stored side by side (runs[j] of them from
+// j) are computed; the others' numbers go to `left`, and their count is
+// returned.
+long strata_plain(int wide, long blocks, const long *starts, long k, const float *a, const char *band, const long *taps,
+                  long lines, long pitch, long length, const long *places, const long *runs, float *output, long row_stride,
+                  const float *shift, const float *residual, strata_function function, long *left);
 
 // Winograd's input transform V = Bᵀ d B of one tile (`alpha` 3, 4 or 5:
 // F(2x2, 2x2), F(2x2, 3x3), F(4x4, 2x2), as `LanesWinogradKernel`), for
