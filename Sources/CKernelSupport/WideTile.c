@@ -154,7 +154,7 @@ NARROW __attribute__((always_inline)) static inline void scatter16(float *p, lon
 
 // The first n < 16 floats of a vector move as a half, a quarter and single
 // floats: the masked ends of rows 12 wide (LeNet's 28 columns in strips of
-// 16) were a third of the plain tile's time when moved one float at a time.
+// 16) were over a quarter of the plain tile's time when moved one float at a time.
 typedef float strata_v8 __attribute__((ext_vector_type(8)));
 typedef float strata_v4 __attribute__((ext_vector_type(4)));
 typedef float strata_v8u __attribute__((ext_vector_type(8), aligned(4)));
