@@ -54,7 +54,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
         precondition((!blocked.input || blocks.input) && (!blocked.output || blocks.output), "no channel blocks here")
         let size = blocked.output ? ChannelBlocks.size : 1
         let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
-                              taps: taps, m: og, fixedRows: bandRows, blocked: blocked) { r, ox in (r * wo + ox) * size }
+                              taps: taps, m: og, fixedRows: bandRows, blocked: blocked, images: n) { r, ox in (r * wo + ox) * size }
         self.band = band
         packed = weight.data.withUnsafeBufferPointer { ws in
             (0..<g.groups).flatMap { group in
