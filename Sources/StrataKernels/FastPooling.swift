@@ -48,7 +48,7 @@ public final class PoolingKernel: @unchecked Sendable {
             pool.parallelFor(inputShape[0] * inputShape[1]) { plane, worker in
                 let src = x + plane * h * w, dst = output + plane * ho * wo, row = pool.scratch(worker)
                 let scale = 1 / Float(win.kernel.0 * win.kernel.1)
-                if pairs { return Self.pairs(src, width: w, into: dst, rows: ho, columns: wo, average: average) }
+                if pairs { return Self.pairs(src, width: w, height: h, into: dst, rows: ho, columns: wo, average: average) }
                 if whole {
                     // A whole row, as global pooling is: 16 lanes at a time (a chain of dependent adds cost
                     // ResNet-20's global pool 4 cycles a value).
@@ -114,28 +114,39 @@ extension PoolingKernel {
     /// 2x2 windows of stride 2 (LeNet's, a fifth of its time by the
     /// general path's copy per row and loop per pair): 8 windows at once
     /// from 16 columns of both their rows, the pairs being the even and
-    /// odd halves (the last 8 overlap the others); rows of fewer than 8
-    /// windows one window at a time.
-    private static func pairs(_ src: UnsafePointer<Float>, width w: Int, into dst: UnsafeMutablePointer<Float>, rows: Int,
-                              columns: Int, average: Bool) {
+    /// odd halves (the last 8 overlap the others). Rows of fewer than 8
+    /// windows (LeNet's 10 -> 5) read their 16 columns all the same where
+    /// the plane holds them and store the windows they have; the last rows
+    /// of a plane, where it does not, one window at a time.
+    private static func pairs(_ src: UnsafePointer<Float>, width w: Int, height h: Int, into dst: UnsafeMutablePointer<Float>,
+                              rows: Int, columns: Int, average: Bool) {
         for oy in 0..<rows {
             let a = src + 2 * oy * w, b = a + w, out = dst + oy * columns
             let top = UnsafeRawPointer(a), bottom = UnsafeRawPointer(b)
-            func eight(_ ox: Int) {
+            func eight(_ ox: Int) -> SIMD8<Float> {
                 let u = top.loadUnaligned(fromByteOffset: 8 * ox, as: SIMD16<Float>.self)
                 let v = bottom.loadUnaligned(fromByteOffset: 8 * ox, as: SIMD16<Float>.self)
-                let result: SIMD8<Float>
                 if average {
                     let sum = u + v
-                    result = (sum.evenHalf + sum.oddHalf) * 0.25
-                } else {
-                    let m = VectorMath.max(u, v)
-                    result = VectorMath.max(m.evenHalf, m.oddHalf)
+                    return (sum.evenHalf + sum.oddHalf) * 0.25
                 }
+                let m = VectorMath.max(u, v)
+                return VectorMath.max(m.evenHalf, m.oddHalf)
+            }
+            func store(_ result: SIMD8<Float>, at ox: Int) {
                 UnsafeMutableRawPointer(out + ox).storeBytes(of: result, as: SIMD8<Float>.self)
             }
             guard columns >= 8 else {
-                // Narrow rows (LeNet's 10 -> 5) one window at a time.
+                if (2 * oy + 1) * w + 16 <= h * w {
+                    let result = eight(0)
+                    var ox = 0
+                    if columns >= 4 {
+                        UnsafeMutableRawPointer(out).storeBytes(of: result.lowHalf, as: SIMD4<Float>.self)
+                        ox = 4
+                    }
+                    for i in ox..<columns { out[i] = result[i] }
+                    continue
+                }
                 for ox in 0..<columns {
                     let (p, q, r, t) = (a[2 * ox], a[2 * ox + 1], b[2 * ox], b[2 * ox + 1])
                     out[ox] = average ? (p + r + (q + t)) * 0.25 : Swift.max(Swift.max(p, r), Swift.max(q, t))
@@ -144,10 +155,10 @@ extension PoolingKernel {
             }
             var ox = 0
             while ox < columns - 8 {
-                eight(ox)
+                store(eight(ox), at: ox)
                 ox += 8
             }
-            eight(columns - 8)
+            store(eight(columns - 8), at: columns - 8)
         }
     }
 
