@@ -117,7 +117,7 @@ struct DirectBand {
         // Row by row, an image splits into at least four bands so that a small batch spreads over threads (it
         // splits by output channels too); flattened, a band needs many rows to fill its tiles. On the plain
         // tile a batch of four or more keeps its images whole: each band copies the rows its edges share
-        // (LeNet's first layer copied 11 rows for 7, and took 9% longer).
+        // (LeNet's first layer copied 11 rows for 7: 0.165 ms at batch 32 against 0.155 whole).
         let whole = flattened || images >= 4 && !lanes
         let rows = fixedRows ?? max(1, min(fit, whole ? outputRows : (outputRows + 3) / 4))
         let planeRows = ((rows - 1) * sy + reachY + sy - 1) / sy
