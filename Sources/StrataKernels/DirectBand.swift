@@ -103,7 +103,7 @@ struct DirectBand {
     /// `fixedRows` sets the band's rows (two chained layers share their bands).
     init(outputRows: Int, columns: Int, channels: Int, stride: (Int, Int), top: Int, left: Int, taps tapList: [Tap],
          m: Int, extent: (Int, Int) = (1, 1), fixedRows: Int? = nil, blocked: (input: Bool, output: Bool) = (false, false),
-         images: Int = 1, place: (Int, Int) -> Int) {
+         images: Int, place: (Int, Int) -> Int) {
         let reachY = max(extent.0, (tapList.map(\.dy).max() ?? 0) + 1), reachX = max(extent.1, (tapList.map(\.dx).max() ?? 0) + 1)
         let (sy, sx) = stride
         let width = ((columns - 1) * sx + reachX + sx - 1) / sx
@@ -116,9 +116,13 @@ struct DirectBand {
         let lanes = Self.lanes(m: m, columns: columns) || blocked.output || blocked.input && stride != (1, 1)
         // Row by row, an image splits into at least four bands so that a small batch spreads over threads (it
         // splits by output channels too); flattened, a band needs many rows to fill its tiles. On the plain
-        // tile a batch of four or more keeps its images whole: each band copies the rows its edges share
-        // (LeNet's first layer copied 11 rows for 7: 0.165 ms at batch 32 against 0.155 whole).
-        let whole = flattened || images >= 4 && !lanes
+        // tile a batch of four or more keeps a small image (64 KB of input) whole: each band copies the rows
+        // its edges share (LeNet's first layer copied 11 rows for 7: 0.165 ms at batch 32 against 0.155
+        // whole). A larger one stays split: the DCGAN generator's last layer, 238 KB whole, took 5.5-6.4 ms
+        // against 4.4-4.5 in bands of 68 KB at batch 32.
+        let fewImages = images < 4
+        let small = channels * width * sx * ((outputRows - 1) * sy + reachY) <= 16_384
+        let whole = flattened || !fewImages && !lanes && small
         let rows = fixedRows ?? max(1, min(fit, whole ? outputRows : (outputRows + 3) / 4))
         let planeRows = ((rows - 1) * sy + reachY + sy - 1) / sy
         self.rows = rows
@@ -170,7 +174,7 @@ struct DirectBand {
         // A batch under four reads each block's weights once, from memory: up to 4096 taps it streams them
         // unsliced, fetched ahead (the DCGAN discriminator's 256 -> 512 layer at batch 1 1.14 -> 0.90 ms; at
         // batch 32, which reads them again per image, slices kept in L1 stay 4% faster).
-        let streams = images < 4 && tapList.count <= 4096
+        let streams = fewImages && tapList.count <= 4096
         slice = m == 1 || tapList.count <= 256 || lanes && (tapList.count <= 1024 || streams) ? max(1, tapList.count)
             : max(1, 192 / perChannel) * perChannel
     }

@@ -87,7 +87,7 @@ public final class TransposedKernel: @unchecked Sendable {
                 for t in cy { for u in cx { taps.append(DirectBand.Tap(channel: ic, dy: t - top, dx: u - left)) } }
             }
             let band = DirectBand(outputRows: ys.count, columns: xs.count, channels: cg, stride: (1, 1), top: top, left: left,
-                                  taps: taps, m: og, extent: shared ? extent : (1, 1), blocked: blocked) { r, x in
+                                  taps: taps, m: og, extent: shared ? extent : (1, 1), blocked: blocked, images: n) { r, x in
                 (r * stride.0 * wo + xs[x] - xs[0]) * size
             }
             let depth = cg * tys.count * txs.count
