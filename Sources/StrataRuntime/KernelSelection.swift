@@ -154,11 +154,13 @@ struct KernelSelector {
         let bias: [FusedEpilogue.Step] = parameter(node, "bias").map { [.channelShift($0.data)] } ?? []
         guard let t = try translate(node, channels: channels, first: bias, fold: true, shuffleAllowed: node.op == .conv2d)
         else { return nil }
-        // The C loops' epilogues start with a per-channel shift: without a bias or a folded batch norm, a
-        // shift of zeros takes them (the DCGAN discriminator's first layer, leaky relu alone, was on the
-        // Swift tile: 0.175 -> 0.096-0.118 ms; the generator's last layer, tanh alone, likewise).
+        // The C loops' epilogues start with a per-channel shift: without a bias or a batch norm, a shift of
+        // zeros takes them (the DCGAN discriminator's first layer, leaky relu alone, was on the Swift tile:
+        // 0.175 -> 0.096-0.118 ms; the generator's last layer, tanh alone, likewise).
         var steps = t.steps
-        if case .channelShift? = steps.first {} else { steps.insert(.channelShift([Float](repeating: 0, count: channels)), at: 0) }
+        if !steps.contains(where: { if case .channelShift = $0 { true } else { false } }) {
+            steps.insert(.channelShift([Float](repeating: 0, count: channels)), at: 0)
+        }
         // Built where used: the 1x1-input transposed case spreads its own.
         func epilogue() -> FusedEpilogue { FusedEpilogue(steps: steps) }
         let kernel: PreparedKernel
