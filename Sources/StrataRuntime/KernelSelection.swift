@@ -221,7 +221,7 @@ struct KernelSelector {
                     blocked.output ? Self.blocked(v, channels: channels, pixels: pixels, width: width) : v
                 }
                 func spread(_ v: [Float]) -> [Float] { placed(v.flatMap { [Float](repeating: $0, count: pixels) }) }
-                let steps = steps.map { s -> FusedEpilogue.Step in
+                let perPixel = steps.map { s -> FusedEpilogue.Step in
                     switch s {
                     case .channelScale(let v): return .channelScale(spread(v))
                     case .channelShift(let v): return .channelShift(spread(v))
@@ -230,7 +230,7 @@ struct KernelSelector {
                     }
                 }
                 let weight = Tensor(shape: linear.shape, data: placed(linear.data, width: linear.shape[1]))
-                kernel = LinearKernel(rows: x[0], weight: weight, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: steps))
+                kernel = LinearKernel(rows: x[0], weight: weight, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: perPixel))
                 summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
                     + (blocked.output ? ", to blocks of 16" : "")
             } else if LanesWinogradKernel.transposedApplies(input: x, weight: w.shape, stride: g.stride, padding: g.padding,
