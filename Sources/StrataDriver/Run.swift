@@ -67,17 +67,24 @@ public enum Runner {
             }
         }
         guard let concrete = model.specialized(binding).network(graph.name) else { throw UsageError("no network \(graph.name)") }
-        let parameters = r.weights.isEmpty
-            ? Initializers.initialize(concrete, seed: r.seed)
-            : try Weights.load(r.weights.map(Weights.Source.init), for: concrete, prefix: concrete.parameterPrefix,
-                               networks: model.networks.map(\.name))
+        // Loaded when a consumer takes them, so the plan, which packs them, is the last to hold them.
+        let parameters = {
+            r.weights.isEmpty
+                ? Initializers.initialize(concrete, seed: r.seed)
+                : try Weights.load(r.weights.map(Weights.Source.init), for: concrete, prefix: concrete.parameterPrefix,
+                                   networks: model.networks.map(\.name))
+        }
         for (name, v) in graph.inputs where concrete.type(v).dtype == .i32 {
             if case .float = values[name] { throw InputError("input '\(name)' takes i32 token ids; give an integer .npy file") }
         }
-        let results = r.reference
-            ? try Executor(graph: concrete, parameters: parameters).run(values, seed: r.seed)
-            : try PlanCache(model: model, network: graph.name, parameters: parameters, threads: r.threads)
-                .plan(for: binding).run(values, seed: r.seed)
+        let results: [String: Value]
+        if r.reference {
+            results = try Executor(graph: concrete, parameters: parameters()).run(values, seed: r.seed)
+        } else {
+            try requireConcrete(concrete, verb: "planning")
+            results = try ExecutionPlan(graph: Optimizer.optimize(concrete).graph, parameters: parameters(), threads: r.threads)
+                .run(values, seed: r.seed)
+        }
 
         var printed = ""
         let requests = r.outputs.isEmpty ? concrete.outputs.map { "\($0.name)=-" } : r.outputs

@@ -63,7 +63,6 @@ public final class ExecutionPlan: @unchecked Sendable {
         self.threads = threads
         pool = ThreadPool(threads: threads)
         serial = threads == 1 ? pool : ThreadPool(threads: 1)
-        executor = Executor(graph: graph, parameters: parameters)
         let selector = KernelSelector(graph: graph, parameters: parameters)
         let shape = { (v: ValueID) in graph.type(v).shape.map { $0.constant ?? 0 } }
         let size = { (v: ValueID) in shape(v).reduce(1, *) }
@@ -151,6 +150,10 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         for (_, v) in graph.outputs { memory.read(v.index, at: graph.nodes.count) }
         self.steps = steps
+        // The fast kernels hold their weights packed: keeping every loaded tensor too would hold the weights twice
+        // for as long as the plan lives.
+        let referenced = Set(steps.filter { $0.kind == .reference }.flatMap { $0.nodes.flatMap(\.parameters).map(\.name) })
+        executor = Executor(graph: graph, parameters: parameters.filter { referenced.contains($0.key) })
         arenaFloats = memory.place()
         naiveFloats = graph.types.indices.filter { isFloat(ValueID($0)) }.reduce(0) { $0 + size(ValueID($1)) }
         offsets = memory.storageOf.map { $0.map { memory.storages[$0].offset } }
