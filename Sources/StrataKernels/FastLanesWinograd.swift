@@ -172,9 +172,12 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         func tiles(_ m: Int) -> Int { ((phaseSize.0 + m - 1) / m) * ((phaseSize.1 + m - 1) / m) }
         // A 2x2 kernel on tiles of 4x4 where that saves a fifth of the multiplies (7x7 maps: 100 against 144;
         // 14x14: 400 against 441, not worth its larger transforms), with 32 tiles or more across the batch to
-        // read U (25/9 as large) for: at batch 1 the DCGAN discriminator's 128 -> 256 layer took 0.83 ms on 4
-        // tiles of 4x4 and 0.46 on 16 of 2x2, its 64 -> 128 layer 0.47 on 16 and 0.41 on 64.
-        tile = r == 2 && 5 * 25 * tiles(4) <= 4 * 9 * tiles(2) && n * tiles(4) >= 32 ? 4 : 2
+        // read U (25/9 as large) for, or a U of 1 MB or less, which L2 and L3 serve: at batch 1 the DCGAN
+        // discriminator's 128 -> 256 layer (13 MB of U on 4x4 tiles) took 0.83 ms on 4 tiles of 4x4 and 0.46
+        // on 16 of 2x2, its 64 -> 128 layer 0.47 on 16 and 0.41 on 64; the VAE decoder's 64 -> 32 layer (800
+        // KB) took the decoder from 48 to 45 µs on 4 tiles a phase.
+        let smallU = 25 * reads.count * c * o * phases.count <= 1 << 18
+        tile = r == 2 && 5 * 25 * tiles(4) <= 4 * 9 * tiles(2) && (n * tiles(4) >= 32 || smallU) ? 4 : 2
         let alpha = tile + r - 1
         (self.alpha, self.phases, self.step, self.phaseSize) = (alpha, phases, step, phaseSize)
         (self.inputStep, self.reads) = (inputStep, reads)
