@@ -76,15 +76,20 @@ public final class ExecutionPlan: @unchecked Sendable {
 
         // Kernels first: where a value's channels lie depends on the kernels that write and read it.
         var choices: [(choice: KernelChoice, chained: Node?)?] = []
+        var chainedUpTo = -1
         for (i, node) in graph.nodes.enumerated() {
-            if case (_, _?)?? = choices.last {
+            if i <= chainedUpTo {
                 choices.append(nil)
                 continue
             }
-            let next = i + 1 < graph.nodes.count ? graph.nodes[i + 1] : nil
-            let chain = try next.flatMap { try selector.chain(node, $0, uses: uses[node.output.index]) }
-            // The node run band by band with this one: the step writes its output.
-            choices.append((try chain ?? selector.choose(node), chain == nil ? nil : next))
+            // The node run with this one as one step, which writes its output: the next, or the one after a
+            // reshape or flatten of this one's output.
+            let nodes = graph.nodes
+            let middle = i + 2 < nodes.count && [.reshape, .flatten].contains(nodes[i + 1].op) ? nodes[i + 1] : nil
+            let j = i + (middle == nil ? 1 : 2)
+            let chain = j < nodes.count ? try selector.chain(node, through: middle, nodes[j], uses: uses) : nil
+            if chain != nil { chainedUpTo = j }
+            choices.append((try chain ?? selector.choose(node), chain == nil ? nil : nodes[j]))
         }
         let (blocked, unblocking) = ChannelBlocking.layout(graph: graph, choices: choices)
         for (i, node) in graph.nodes.enumerated() {

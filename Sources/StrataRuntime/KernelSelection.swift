@@ -52,7 +52,7 @@ struct KernelSelector {
 
     /// The epilogue as kernel steps; `first` are the steps the node's own
     /// op contributes. nil when some part has no fast form.
-    private func translate(_ node: Node, channels: Int, first: [FusedEpilogue.Step], fold: Bool,
+    func translate(_ node: Node, channels: Int, first: [FusedEpilogue.Step], fold: Bool,
                            shuffleAllowed: Bool) throws -> (scale: [Float]?, steps: [FusedEpilogue.Step], residuals: [ValueID], shuffle: Int)? {
         var steps = first, residuals: [ValueID] = [], shuffle = 1, scale: [Float]? = nil
         for (i, e) in node.epilogue.enumerated() {
@@ -128,11 +128,19 @@ struct KernelSelector {
         }
     }
 
-    /// A convolution and the 1x1 convolution after it as one kernel, band
-    /// by band (`ConvolutionChain`), when the second alone reads the
-    /// first's output (`uses`: how many reads it has) and that output is
-    /// large; nil otherwise.
-    func chain(_ first: Node, _ second: Node, uses: Int) throws -> KernelChoice? {
+    /// Two nodes as one kernel, the second reading the first's output
+    /// alone (through `middle`, a reshape or flatten, if any; `uses`: how
+    /// many reads each value has): a convolution and a 1x1 convolution
+    /// band by band, or a linear layer composed with the layer after it
+    /// (`affineChain`); nil otherwise.
+    func chain(_ first: Node, through middle: Node?, _ second: Node, uses: [Int]) throws -> KernelChoice? {
+        try (middle == nil ? convolutionChain(first, second, uses: uses[first.output.index]) : nil)
+            ?? affineChain(first, through: middle, second, uses: uses)
+    }
+
+    /// A convolution and the 1x1 convolution after it, band by band
+    /// (`ConvolutionChain`), when the first's output is large.
+    private func convolutionChain(_ first: Node, _ second: Node, uses: Int) throws -> KernelChoice? {
         let middle = shape(first.output)
         guard first.op == .conv2d, second.op == .conv2d, uses == 1, second.inputs == [first.output], middle.count == 4,
               ConvolutionChain.worthwhile(floats: middle.dropFirst().reduce(1, *)),
@@ -221,14 +229,7 @@ struct KernelSelector {
                     blocked.output ? Self.blocked(v, channels: channels, pixels: pixels, width: width) : v
                 }
                 func spread(_ v: [Float]) -> [Float] { placed(v.flatMap { [Float](repeating: $0, count: pixels) }) }
-                let perPixel = steps.map { s -> FusedEpilogue.Step in
-                    switch s {
-                    case .channelScale(let v): return .channelScale(spread(v))
-                    case .channelShift(let v): return .channelShift(spread(v))
-                    case .prelu(let v): return .prelu(spread(v))
-                    default: return s
-                    }
-                }
+                let perPixel = Self.repeated(steps, spread)
                 let weight = Tensor(shape: linear.shape, data: placed(linear.data, width: linear.shape[1]))
                 kernel = LinearKernel(rows: x[0], weight: weight, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: perPixel))
                 summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
@@ -360,7 +361,7 @@ struct KernelSelector {
     }
 
     /// The epilogue as the plan prints it: `+shift +relu +add`.
-    private func describe(_ steps: [FusedEpilogue.Step], shuffle: Int, folded: Bool) -> String {
+    func describe(_ steps: [FusedEpilogue.Step], shuffle: Int, folded: Bool) -> String {
         var parts: [String] = folded ? ["batch_norm folded"] : []
         for s in steps {
             switch s {

@@ -384,6 +384,57 @@ import Testing
         }
     }
 
+    /// A linear layer and the layer after it, with no activation between
+    /// (through a reshape or not): one linear kernel from the first's
+    /// input to the second's output whose result is the reference's, on
+    /// random sizes, for a transposed convolution (a VAE decoder's), a
+    /// convolution with a batch norm folded into it and a per-channel
+    /// prelu, and a linear layer. An activation between them, a second
+    /// reader, or a composed map larger than the two keep two steps.
+    @Test func linearComposedWithTheLayerAfterIt() throws {
+        var rng = Random(seed: 11)
+        func size(_ low: Int, _ high: Int) -> Int { low + Int(rng.uniform() * Float(high - low + 1)) % (high - low + 1) }
+        func check(_ yaml: String, input: [Int], composed: Bool, batchNorm: Bool = false) throws {
+            let (model, _) = try OptimizerTests.graph(yaml)
+            let concrete = try #require(model.specialized(["N": input[0]]).networks.first)
+            var parameters = Initializers.initialize(concrete, seed: 1)
+            // Statistics, scales and slopes of their own per channel.
+            for p in concrete.parameters where batchNorm && p.shape.count == 1 && !p.name.hasSuffix("bias") {
+                let offset: Float = p.name.hasSuffix("running_mean") ? -0.5 : 0.5
+                parameters[p.name] = Tensor(shape: p.shape, data: (0..<p.elementCount).map { _ in offset + rng.uniform() })
+            }
+            let z = Value.float(Tensor(shape: input, data: rng.normal(count: input.reduce(1, *))))
+            let expected = try #require(try Executor(graph: concrete, parameters: parameters).run(["z": z], seed: 0)["y"]).tensor
+            let plan = try ExecutionPlan(graph: try Optimizer.optimize(concrete).graph, parameters: parameters, threads: 2)
+            let summaries = plan.steps.map(\.summary)
+            #expect(summaries[0].contains("linear composed with the") == composed, "\(summaries)")
+            let y = try #require(try plan.run(["z": z], seed: 0)["y"]).tensor
+            let scale = expected.data.map { abs(Double($0)) }.max() ?? 1
+            let error = zip(y.data, expected.data).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            #expect(y.shape == expected.shape && error / scale < 1e-5, "\(summaries): relative error \(error / scale)")
+        }
+        for _ in 0..<4 {
+            let (n, k, c, h, o) = (size(1, 5), size(2, 24), size(4, 40), size(2, 7), size(1, 20))
+            let header = "strata: 1\nname: t\ndims:\n  N: {}\ninputs:\n  z: [N, \(k)]\nlayers:\n"
+            try check(header + "  - linear: \(c * h * h)\n  - reshape: [N, \(c), \(h), \(h)]\n"
+                      + "  - conv_transpose2d: {out: \(o), kernel: 4, stride: 2, padding: 1}\n  - relu\n"
+                      + "outputs:\n  y: [N, \(o), \(2 * h), \(2 * h)]\n", input: [n, k], composed: true)
+            try check(header + "  - linear: {out: \(c * h * h), bias: false}\n  - reshape: [N, \(c), \(h), \(h)]\n"
+                      + "  - conv2d: {out: \(o), kernel: 3, padding: 1, bias: false}\n  - batch_norm\n  - prelu\n"
+                      + "outputs:\n  y: [N, \(o), \(h), \(h)]\n", input: [n, k], composed: true, batchNorm: true)
+            try check(header + "  - linear: \(c * h)\n  - linear: \(o)\n  - sigmoid\noutputs:\n  y: [N, \(o)]\n",
+                      input: [n, k], composed: k * o < (k + o) * c * h)
+        }
+        let header = "strata: 1\nname: t\ndims:\n  N: {}\ninputs:\n  z: [N, 20]\nlayers:\n"
+        let transposed = "  - conv_transpose2d: {out: 32, kernel: 4, stride: 2, padding: 1}\noutputs:\n  y: [N, 32, 14, 14]\n"
+        try check(header + "  - linear: 3136\n  - relu\n  - reshape: [N, 64, 7, 7]\n" + transposed, input: [2, 20], composed: false)
+        try check(header + "  - linear: 3136\n    name: a\n  - reshape: [N, 64, 7, 7]\n"
+                  + "  - conv_transpose2d: {out: 32, kernel: 4, stride: 2, padding: 1}\n    name: t\n"
+                  + "outputs:\n  y: {from: t, shape: [N, 32, 14, 14]}\n  f: {from: a, shape: [N, 3136]}\n",
+                  input: [2, 20], composed: false)
+        try check(header + "  - linear: 8\n  - linear: 64\noutputs:\n  y: [N, 64]\n", input: [2, 20], composed: false)
+    }
+
     /// SRCNN's first two layers at 64 x 64: the 64-channel output (1 MB per
     /// image) stays in each job's band, so it gets no arena slot, and the
     /// result is the reference's. With a second reader (a residual), or
