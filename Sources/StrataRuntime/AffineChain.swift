@@ -24,7 +24,10 @@ extension KernelSelector {
         else { return nil }
         let x = shape(first.inputs[0]), between = shape(link), out = shape(second.output)
         let (n, k, width) = (x[0], w1.shape[1], w1.shape[0])
-        guard x.count == 2, between.first == n, between.dropFirst().reduce(1, *) == width, out.first == n, n > 0 else { return nil }
+        // Channels along axis 1 of the second's output, as the per-channel steps are repeated: [N, C, H, W] into a
+        // convolution, [N, F] into a linear layer (which acts on the last axis).
+        guard x.count == 2, between.count == (second.op == .linear ? 2 : 4), between.first == n,
+              between.dropFirst().reduce(1, *) == width, out.first == n, n > 0 else { return nil }
         let outputs = out.dropFirst().reduce(1, *)
         let separate = (first.macs(in: graph).constant ?? 0) + (second.macs(in: graph).constant ?? 0)
         let alone = (second.macs(in: graph).constant ?? 0) / n

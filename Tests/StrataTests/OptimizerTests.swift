@@ -390,7 +390,8 @@ import Testing
     /// random sizes, for a transposed convolution (a VAE decoder's), a
     /// convolution with a batch norm folded into it and a per-channel
     /// prelu, and a linear layer. An activation between them, a second
-    /// reader, or a composed map larger than the two keep two steps.
+    /// reader, a composed map larger than the two, or a linear layer on
+    /// more than two axes keep two steps.
     @Test func linearComposedWithTheLayerAfterIt() throws {
         var rng = Random(seed: 11)
         func size(_ low: Int, _ high: Int) -> Int { low + Int(rng.uniform() * Float(high - low + 1)) % (high - low + 1) }
@@ -433,6 +434,9 @@ import Testing
                   + "outputs:\n  y: {from: t, shape: [N, 32, 14, 14]}\n  f: {from: a, shape: [N, 3136]}\n",
                   input: [2, 20], composed: false)
         try check(header + "  - linear: 8\n  - linear: 64\noutputs:\n  y: [N, 64]\n", input: [2, 20], composed: false)
+        // A linear layer acts on the last axis: on [N, 4, 16] its channels are not along axis 1.
+        try check(header + "  - linear: 64\n  - reshape: [N, 4, 16]\n  - linear: 8\noutputs:\n  y: [N, 4, 8]\n",
+                  input: [2, 20], composed: false)
     }
 
     /// SRCNN's first two layers at 64 x 64: the 64-channel output (1 MB per
