@@ -536,12 +536,21 @@ import Testing
             }
             #expect(Self.error(inPlace, reference) < 1e-5, "\(rows)x\(f)x\(o) in place")
         }
-        // A few rows with the common epilogue (a shift, then relu or tanh), whole on AVX-512 where there is one.
-        for (rows, f, o, function, activation) in [(1, 20, 3136, PointwiseFunction.relu, Activation.relu), (2, 100, 200, .tanh, .tanh)] {
+        // The common epilogue (a shift, maybe a residual, then relu, tanh or nothing): on a few rows whole on AVX-512
+        // where there is one; on more, with whole blocks of 16 outputs, on the lanes tile in C.
+        for (rows, f, o, function, activation) in [(1, 20, 3136, PointwiseFunction.relu, Activation.relu), (2, 100, 200, .tanh, .tanh),
+                                                   (32, 20, 256, .relu, .relu), (37, 16, 48, .tanh, .tanh), (5, 300, 32, .relu, .relu),
+                                                   (61, 7, 16, .tanh, .tanh)] {
             let x = Self.random([rows, f], &rng), w = Self.random([o, f], &rng), b = Self.random([o], &rng)
-            let kernel = LinearKernel(rows: rows, weight: w, epilogue: FusedEpilogue(steps: [.channelShift(b.data), .function(function)]))
-            let fast = Self.run(kernel, x, residuals: [], shape: [rows, o], pool: pool)
-            #expect(Self.error(fast, activation.forward(Linear.forward(x, weight: w, bias: b))) < 1e-5, "\(rows)x\(f)x\(o)")
+            let residual = Self.random([rows, o], &rng)
+            for added in [false, true] {
+                let steps: [FusedEpilogue.Step] = [.channelShift(b.data)] + (added ? [.residual(0)] : []) + [.function(function)]
+                let kernel = LinearKernel(rows: rows, weight: w, epilogue: FusedEpilogue(steps: steps))
+                let fast = Self.run(kernel, x, residuals: added ? [residual] : [], shape: [rows, o], pool: pool)
+                let sum = Linear.forward(x, weight: w, bias: b)
+                let expected = activation.forward(added ? Elementwise.sum([sum, residual]) : sum)
+                #expect(Self.error(fast, expected) < 1e-5, "\(rows)x\(f)x\(o), residual: \(added)")
+            }
         }
     }
 
