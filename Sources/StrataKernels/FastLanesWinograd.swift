@@ -261,14 +261,21 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         // Few tiles (a batch of one) are shared between the threads by phases where there are enough of them: each
         // thread then reads its phases' weights only, and its products keep their rows.
         let byPhase = total < pool.threads * jobTiles && phases.count % pool.threads == 0 && pool.threads > 1
-        let perJob = byPhase ? min(jobTiles, total) : min(jobTiles, (total + pool.threads - 1) / pool.threads)
-        let chunks = (total + perJob - 1) / perJob, phaseGroups = byPhase ? pool.threads : 1
+        // Too few tiles to share without spare rows (ResNet-20's 8x8 layers at batch 1: 16 tiles, 6 + 2 on each
+        // thread, the 2 computing 4 rows; a VAE encoder's 7x7 layer, 4) and one phase: the threads share the
+        // blocks of output channels instead, each transforming every tile's inputs.
+        let blocks = (outputShape[1] + ChannelBlocks.size - 1) / ChannelBlocks.size
+        let byBlocks = !byPhase && pool.threads > 1 && total < 2 * PackedGEMM.rows * pool.threads && blocks >= pool.threads
+        let perJob = byPhase || byBlocks ? min(jobTiles, total) : min(jobTiles, (total + pool.threads - 1) / pool.threads)
+        let chunks = (total + perJob - 1) / perJob, groups = byPhase || byBlocks ? pool.threads : 1
         let tile = epilogue.tile(residuals: residuals, alongColumns: true)
         pool.reserveScratch(scratchFloats)
         packed.withUnsafeBufferPointer { u in
-            pool.parallelFor(chunks * phaseGroups) { job, worker in
-                let first = (job / phaseGroups) * perJob, group = job % phaseGroups, share = self.phases.count / phaseGroups
-                self.compute(source, tiles: first..<min(total, first + perJob), phases: group * share..<(group + 1) * share,
+            pool.parallelFor(chunks * groups) { job, worker in
+                let first = (job / groups) * perJob, group = job % groups, share = byPhase ? self.phases.count / groups : self.phases.count
+                let phases = byPhase ? group * share..<(group + 1) * share : 0..<share
+                self.compute(source, tiles: first..<min(total, first + perJob), phases: phases,
+                             blocks: byBlocks ? blocks * group / groups..<blocks * (group + 1) / groups : 0..<blocks,
                              u: u.baseAddress!, scratch: pool.scratch(worker), epilogue: tile, output: output)
             }
         }
@@ -291,19 +298,21 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         }
     }
 
-    /// Tiles `tiles` (numbered across the batch) of phases `chosen`: V, the α² products, then Y.
-    func compute(_ x: UnsafePointer<Float>, tiles: Range<Int>, phases chosen: Range<Int>, u: UnsafePointer<Float>,
+    /// Tiles `tiles` (numbered across the batch) of phases `chosen`, blocks `blocks` of 16 output channels:
+    /// V, the α² products, then Y.
+    func compute(_ x: UnsafePointer<Float>, tiles: Range<Int>, phases chosen: Range<Int>, blocks: Range<Int>, u: UnsafePointer<Float>,
                  scratch: UnsafeMutablePointer<Float>, epilogue: TileEpilogue, output: UnsafeMutablePointer<Float>) {
-        let (k, o) = (reads.count * inputShape[1], outputShape[1]), count = tiles.count
+        let k = reads.count * inputShape[1], count = tiles.count, size = ChannelBlocks.size
         let positions = alpha * alpha, v = scratch, m = v + positions * depth * jobTiles
         let (vStride, mStride) = (depth * jobTiles, channels.output * jobTiles)
+        let (first, width) = (blocks.lowerBound * size, min(outputShape[1], blocks.upperBound * size) - blocks.lowerBound * size)
         for phase in chosen {
             transformInputs(x, phase: phases[phase], tiles: tiles, into: v)
             for xi in 0..<positions {
-                PackedGEMM.product(m: count, k: k, a: v + xi * vStride, lda: depth, b: u + (phase * positions + xi) * packedSize, n: o,
-                                   c: m + xi * mStride, ldc: channels.output)
+                PackedGEMM.product(m: count, k: k, a: v + xi * vStride, lda: depth, b: u + (phase * positions + xi) * packedSize + first * k,
+                                   n: width, c: m + xi * mStride + first, ldc: channels.output)
             }
-            transformOutputs(m, phase: phases[phase], tiles: tiles, epilogue: epilogue, output: output)
+            transformOutputs(m, phase: phases[phase], tiles: tiles, blocks: blocks, epilogue: epilogue, output: output)
         }
     }
 
@@ -374,7 +383,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// Y = Aᵀ M A of `phase` for `tiles`, 16 output channels of a tile at a time: the tile's pixels inside the
     /// phase through the epilogue to memory, by `storeRows` where it can (the common epilogues kept in
     /// registers) and pixel by pixel otherwise.
-    private func transformOutputs(_ m: UnsafeMutablePointer<Float>, phase: Phase, tiles: Range<Int>, epilogue: TileEpilogue,
+    private func transformOutputs(_ m: UnsafeMutablePointer<Float>, phase: Phase, tiles: Range<Int>, blocks: Range<Int>, epilogue: TileEpilogue,
                                   output: UnsafeMutablePointer<Float>) {
         let (o, ho, wo) = (outputShape[1], outputShape[2], outputShape[3]), pixels = ho * wo
         let step = 4 * channels.output * jobTiles, size = ChannelBlocks.size, alpha = alpha
@@ -392,14 +401,18 @@ public final class LanesWinogradKernel: @unchecked Sendable {
                         (inside[count], places[count]) = (i, ChannelBlocks.index(b, 0, p, channels: o, pixels: pixels))
                         count += 1
                     }
-                    strata_winograd_store(PackedGEMM.wide, alpha, m + index * channels.output, step / 4, o / size, count, inside, places,
-                                          size * pixels, output, common.shift + epilogue.firstRow, common.residual, function)
+                    // Block b's channels lie size * pixels floats on from the first block's.
+                    let skip = blocks.lowerBound * size * pixels
+                    strata_winograd_store(PackedGEMM.wide, alpha, m + index * channels.output + blocks.lowerBound * size, step / 4,
+                                          blocks.count, count, inside, places, size * pixels, output + skip,
+                                          common.shift + epilogue.firstRow + blocks.lowerBound * size, common.residual.map { $0 + skip },
+                                          function)
                 }
                 return
             }
             for (index, t) in tiles.enumerated() {
                 let b = place(t).image
-                for block in 0..<(o + size - 1) / size {
+                for block in blocks {
                     strata_winograd_outputs(PackedGEMM.wide, alpha, m + index * channels.output + block * size, step / 4,
                                             UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
                     // The pixels inside the phase, moved to the front in order.
