@@ -22,13 +22,17 @@ public final class ConvolutionKernel: @unchecked Sendable {
     public let blocks: (input: Bool, output: Bool)
     public let readsBlocksAlone: Bool
     public let lanes: (reading: Bool, writing: Bool)
+    /// A sketch: the form and layout facts alone, no weights (see `PreparedKernel.isSketch`).
+    public let isSketch: Bool
 
     /// weight: [O, C/groups, kH, kW]; `scale` multiplies output channel o's weights.
     /// `bandRows` fixes the output rows per band (see `ConvolutionChain`).
     /// `blocked` says which of input and output hold their channels in
     /// blocks (`ChannelBlocks`); only where `blocks` allows.
     public init(input: [Int], weight: Tensor, geometry g: Convolution.Geometry, scale: [Float]? = nil,
-                epilogue: FusedEpilogue, shuffle: Int = 1, bandRows: Int? = nil, blocked: (input: Bool, output: Bool) = (false, false)) {
+                epilogue: FusedEpilogue, shuffle: Int = 1, bandRows: Int? = nil, blocked: (input: Bool, output: Bool) = (false, false),
+                sketch: Bool = false) {
+        isSketch = sketch
         let (n, h, w) = (input[0], input[2], input[3])
         let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
         let ho = (h + g.padBegin.0 + g.padEnd.0 - g.dilation.0 * (kh - 1) - 1) / g.stride.0 + 1
@@ -56,7 +60,7 @@ public final class ConvolutionKernel: @unchecked Sendable {
         let band = DirectBand(outputRows: ho, columns: wo, channels: cg, stride: g.stride, top: -g.padBegin.0, left: -g.padBegin.1,
                               taps: taps, m: og, fixedRows: bandRows, blocked: blocked, images: n) { r, ox in (r * wo + ox) * size }
         self.band = band
-        packed = weight.data.withUnsafeBufferPointer { ws in
+        packed = sketch ? [] : weight.data.withUnsafeBufferPointer { ws in
             (0..<g.groups).flatMap { group in
                 PackedGEMM.pack(ws.baseAddress! + group * og * k, m: og, k: k,
                                 scale: scale.map { Array($0[(group * og)..<((group + 1) * og)]) }, rows: band.blockRows)

@@ -20,17 +20,24 @@ public final class LinearKernel: @unchecked Sendable {
     /// padding (a VAE's 3136 -> 20 heads read 800 KB of them for 250 KB of weights).
     let dots: Bool
     let epilogue: FusedEpilogue
+    /// A sketch: the form and layout facts alone, no weights (see `PreparedKernel.isSketch`).
+    public let isSketch: Bool
 
     /// Fewer rows than this run as matrix-vector products.
     public static let vectorRows = 4
 
-    public init(rows: Int, weight: Tensor, scale: [Float]? = nil, epilogue: FusedEpilogue) {
+    public init(rows: Int, weight: Tensor, scale: [Float]? = nil, epilogue: FusedEpilogue, sketch: Bool = false) {
         self.rows = rows
         (outputs, features) = (weight.shape[0], weight.shape[1])
         self.epilogue = epilogue
+        isSketch = sketch
+        dots = rows < Self.vectorRows && outputs < 64
+        guard !sketch else {
+            packed = []
+            return
+        }
         var w = weight.data
         if let scale { for o in 0..<weight.shape[0] { for f in 0..<weight.shape[1] { w[o * weight.shape[1] + f] *= scale[o] } } }
-        dots = rows < Self.vectorRows && outputs < 64
         if dots {
             packed = w
         } else if rows < Self.vectorRows {

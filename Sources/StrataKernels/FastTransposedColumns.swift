@@ -25,6 +25,8 @@ public final class TransposedColumnsKernel: @unchecked Sendable {
     /// Each input pixel's first value from the image's, in floats (for `strata_wide_lanes`).
     let pixelOffsets: [Int]
     let pitch: Int, planeSize: Int
+    /// A sketch: the form and layout facts alone, no weights (see `PreparedKernel.isSketch`).
+    public let isSketch: Bool
 
     /// Whether a transposed convolution of `weight` [C, O, kH, kW] runs
     /// here: kernel 4, stride 2, padding 1, no output padding, dilation or
@@ -36,14 +38,15 @@ public final class TransposedColumnsKernel: @unchecked Sendable {
     }
 
     /// weight: [C, 1, 4, 4]; `scale` multiplies the output channel's weights.
-    public init(input: [Int], weight: Tensor, scale: [Float]? = nil, epilogue: FusedEpilogue, blocked: Bool = false) {
+    public init(input: [Int], weight: Tensor, scale: [Float]? = nil, epilogue: FusedEpilogue, blocked: Bool = false, sketch: Bool = false) {
+        isSketch = sketch
         let (n, c, h, w) = (input[0], input[1], input[2], input[3])
         inputShape = input
         outputShape = [n, 1, 2 * h, 2 * w]
         self.epilogue = epilogue
         self.blocked = blocked
         let s = scale?[0] ?? 1
-        packed = weight.data.map { $0 * s }
+        packed = sketch ? [] : weight.data.map { $0 * s }
         let size = ChannelBlocks.size
         depthOffsets = (0..<c).map { 4 * (blocked ? (($0 / size) * h * w * size + $0 % size) : $0 * h * w) }
         let pitch = w + 2

@@ -20,6 +20,8 @@ public final class WinogradKernel: @unchecked Sendable {
     let epilogue: FusedEpilogue
     /// Tile rows per job, tiles per row, floats of one packed U_ξ.
     let tileRows: Int, tilesPerRow: Int, packedSize: Int
+    /// A sketch: the form and layout facts alone, no weights (see `PreparedKernel.isSketch`).
+    public let isSketch: Bool
     /// Floats per band row: two input columns per tile and the 2 the last
     /// tile reads on, where the last group's loads end.
     let bandWidth: Int
@@ -46,7 +48,8 @@ public final class WinogradKernel: @unchecked Sendable {
 
     /// weight: [O, C, 3, 3]; `scale` multiplies output channel o's weights (a folded batch norm).
     public init(input: [Int], weight: Tensor, geometry g: Convolution.Geometry, scale: [Float]? = nil, epilogue: FusedEpilogue,
-                blocked: (input: Bool, output: Bool) = (false, false)) {
+                blocked: (input: Bool, output: Bool) = (false, false), sketch: Bool = false) {
+        isSketch = sketch
         precondition(Self.applies(input: input, weight: weight.shape, geometry: g), "not a Winograd convolution")
         let (n, c, h, w) = (input[0], input[1], input[2], input[3]), o = weight.shape[0]
         pad = g.padBegin
@@ -63,6 +66,10 @@ public final class WinogradKernel: @unchecked Sendable {
         let rowsOfTiles = ho / 2
         tileRows = max(1, min((rowsOfTiles + 3) / 4, 8192 / (c + o) / tilesPerRow))
         bandWidth = wo + 2
+        guard !sketch else {
+            (packed, packedSize) = ([], 0)
+            return
+        }
         // U_ξ = G g Gᵀ per (o, c), in Double.
         let gMatrix: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
         let k = c * 9

@@ -64,6 +64,12 @@ public protocol PreparedKernel: AnyObject, Sendable {
     /// output may overwrite the input.
     var elementwise: Bool { get }
     func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>, pool: ThreadPool)
+    /// Whether the kernel was prepared as a sketch: its form and what it
+    /// says of channel blocks, without its weights, which it cannot run
+    /// without. A plan decides where values hold their channels from
+    /// sketches, then prepares each kernel once, for that layout (the
+    /// weight transforms are most of the time to plan).
+    var isSketch: Bool { get }
 }
 
 extension ConvolutionKernel: PreparedKernel {}
@@ -71,6 +77,7 @@ extension TransposedKernel: PreparedKernel {}
 extension LinearKernel: PreparedKernel {}
 extension PreparedKernel {
     public var elementwise: Bool { false }
+    public var isSketch: Bool { false }
 }
 
 extension PointwiseKernel: PreparedKernel {

@@ -74,7 +74,8 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         for (_, v) in graph.outputs { (lastUse[v.index], uses[v.index]) = (graph.nodes.count, uses[v.index] + 1) }
 
-        // Kernels first: where a value's channels lie depends on the kernels that write and read it.
+        // Kernels first: where a value's channels lie depends on the kernels that write and read it. Sketched, then
+        // prepared once for that layout.
         var choices: [(choice: KernelChoice, chained: Node?)?] = []
         var chainedUpTo = -1
         for (i, node) in graph.nodes.enumerated() {
@@ -89,13 +90,14 @@ public final class ExecutionPlan: @unchecked Sendable {
             let j = i + (middle == nil ? 1 : 2)
             let chain = j < nodes.count ? try selector.chain(node, through: middle, nodes[j], uses: uses) : nil
             if chain != nil { chainedUpTo = j }
-            choices.append((try chain ?? selector.choose(node), chain == nil ? nil : nodes[j]))
+            choices.append((try chain ?? selector.choose(node, sketch: true), chain == nil ? nil : nodes[j]))
         }
         let (blocked, unblocking) = ChannelBlocking.layout(graph: graph, choices: choices)
         for (i, node) in graph.nodes.enumerated() {
             let input = blocked.contains(node.inputs[0].index) && !unblocking.contains(i), output = blocked.contains(node.output.index)
-            // Chosen again with its blocks, or without the blocks it was chosen for.
-            guard blocked.contains(node.inputs[0].index) || output || Self.gainsFromBlocks(choices[i]) else { continue }
+            // Prepared from its sketch, chosen again with its blocks, or without the blocks it was chosen for.
+            guard Self.sketched(choices[i]) || blocked.contains(node.inputs[0].index) || output || Self.gainsFromBlocks(choices[i])
+            else { continue }
             var choice = try selector.choose(node, blocked: (input, output), settled: true)
             if unblocking.contains(i), case .fast(let kernel, let residuals, let summary) = choice {
                 choice = .fast(UnblockedInput(kernel, input: shape(node.inputs[0])), residuals: residuals,
@@ -130,6 +132,7 @@ public final class ExecutionPlan: @unchecked Sendable {
                 memory.share(node.output.index, with: input.index)
                 steps.append(Step(node: node, kind: .alias, summary: "alias", inPlace: false, parallel: false, kernel: nil, residuals: []))
             case .fast(let kernel, let residuals, let summary):
+                precondition(!kernel.isSketch, "a sketch in the plan")
                 let out = (chained ?? node).output
                 if kernel.elementwise, isFloat(input), size(input) == size(out), dies(input) {
                     memory.share(out.index, with: input.index)
@@ -171,6 +174,11 @@ public final class ExecutionPlan: @unchecked Sendable {
 
     deinit {
         arena.deallocate()
+    }
+
+    private static func sketched(_ choice: (choice: KernelChoice, chained: Node?)?) -> Bool {
+        guard case (.fast(let kernel, _, _), nil)? = choice else { return false }
+        return kernel.isSketch
     }
 
     /// Whether a choice is a kernel with a faster twin for values out of blocks (Winograd's lanes form of a

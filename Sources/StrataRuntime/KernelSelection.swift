@@ -27,8 +27,10 @@ struct KernelSelector {
     /// in blocks (see `ChannelBlocking`): a convolution's, a global pool's
     /// input, a linear layer's flattened input. `settled`: the layout is
     /// final (a kernel that gains from blocks it did not get gives way to
-    /// one that does not need them).
-    func choose(_ node: Node, blocked: (input: Bool, output: Bool) = (false, false), settled: Bool = false) throws -> KernelChoice {
+    /// one that does not need them). `sketch`: weighted layers' kernels
+    /// without their weights (`PreparedKernel.isSketch`).
+    func choose(_ node: Node, blocked: (input: Bool, output: Bool) = (false, false), settled: Bool = false,
+                sketch: Bool = false) throws -> KernelChoice {
         if graph.type(node.output).dtype != .f32 || node.inputs.contains(where: { graph.type($0).dtype != .f32 }) {
             return .reference
         }
@@ -36,7 +38,7 @@ struct KernelSelector {
         case .flatten, .reshape, .dropout:
             return node.epilogue.isEmpty ? .alias : .reference
         case .conv2d, .conv1d, .convTranspose2d, .linear:
-            return try weighted(node, blocked: blocked, settled: settled) ?? .reference
+            return try weighted(node, blocked: blocked, settled: settled, sketch: sketch) ?? .reference
         case .batchNorm, .scale, .add, .relu, .leakyRelu, .prelu, .sigmoid, .tanh, .silu, .elu, .gelu:
             return try pointwise(node) ?? .reference
         case .maxPool1d, .avgPool1d, .maxPool2d, .avgPool2d, .globalAvgPool, .globalMaxPool:
@@ -155,7 +157,7 @@ struct KernelSelector {
     }
 
     private func weighted(_ node: Node, bandRows: Int? = nil, blocked: (input: Bool, output: Bool) = (false, false),
-                          settled: Bool = false) throws -> KernelChoice? {
+                          settled: Bool = false, sketch: Bool = false) throws -> KernelChoice? {
         guard let w = parameter(node, "weight") else { throw RuntimeError("internal: no weight for \(node.op.name) \(node.path)") }
         let x = shape(node.inputs[0])
         let channels = node.op == .convTranspose2d ? w.shape[1] * node.transposition.groups : w.shape[0]
@@ -184,7 +186,7 @@ struct KernelSelector {
                 // discriminator's last layer, 8192 taps for one pixel, on the direct form copied its band for one output).
                 let flat = weight.reshaped([weight.shape[0], weight.count / weight.shape[0]])
                 kernel = LinearKernel(rows: x[0], weight: blocked.input ? blockedColumns(flat, of: input) : flat, scale: t.scale,
-                                      epilogue: epilogue())
+                                      epilogue: epilogue(), sketch: sketch)
                 summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv \(weight.shape[2])x\(weight.shape[3]) of its whole input"
                     + (blocked.input ? ", from blocks of 16" : "")
                 break
@@ -196,7 +198,7 @@ struct KernelSelector {
             let lanes = winograd && LanesWinogradKernel.applies(input: input, weight: weight.shape, geometry: g)
             if winograd, !lanes || settled && blocked == (false, false), WinogradKernel.applies(input: input, weight: weight.shape, geometry: g) {
                 let winograd = WinogradKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(),
-                                              blocked: blocked)
+                                              blocked: blocked, sketch: sketch)
                 kernel = winograd
                 summary = "gemm conv 3x3 \(winograd.form)"
                 break
@@ -205,15 +207,15 @@ struct KernelSelector {
             if lanes || strided {
                 let winograd = strided
                     ? LanesWinogradKernel(strided: input, weight: weight, padding: g.padBegin, scale: t.scale, epilogue: epilogue(),
-                                          blocked: blocked)
+                                          blocked: blocked, sketch: sketch)
                     : LanesWinogradKernel(convolution: input, weight: weight, padding: g.padBegin, scale: t.scale, epilogue: epilogue(),
-                                          blocked: blocked)
+                                          blocked: blocked, sketch: sketch)
                 kernel = winograd
                 summary = "gemm conv \(weight.shape[2])x\(weight.shape[3]) " + (strided ? "s2x2 " : "") + winograd.form
                 break
             }
             let conv = ConvolutionKernel(input: input, weight: weight, geometry: g, scale: t.scale, epilogue: epilogue(), shuffle: t.shuffle,
-                                         bandRows: bandRows, blocked: blocked)
+                                         bandRows: bandRows, blocked: blocked, sketch: sketch)
             kernel = conv
             summary = "gemm conv \(weight.shape[2])x\(weight.shape[3]) \(conv.form)"
             if g.groups > 1 { summary += " groups \(g.groups)" }
@@ -231,28 +233,32 @@ struct KernelSelector {
                 func spread(_ v: [Float]) -> [Float] { placed(v.flatMap { [Float](repeating: $0, count: pixels) }) }
                 let perPixel = Self.repeated(steps, spread)
                 let weight = Tensor(shape: linear.shape, data: placed(linear.data, width: linear.shape[1]))
-                kernel = LinearKernel(rows: x[0], weight: weight, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: perPixel))
+                kernel = LinearKernel(rows: x[0], weight: weight, scale: t.scale.map(spread), epilogue: FusedEpilogue(steps: perPixel),
+                                      sketch: sketch)
                 summary = (x[0] < LinearKernel.vectorRows ? "gemv" : "gemm") + " conv_transpose \(w.shape[2])x\(w.shape[3]) of a 1x1 input"
                     + (blocked.output ? ", to blocks of 16" : "")
             } else if LanesWinogradKernel.transposedApplies(input: x, weight: w.shape, stride: g.stride, padding: g.padding,
                                                             outputPadding: g.outputPadding, dilation: g.dilation, groups: g.groups) {
-                let winograd = LanesWinogradKernel(transposed: x, weight: w, scale: t.scale, epilogue: epilogue(), blocked: blocked)
+                let winograd = LanesWinogradKernel(transposed: x, weight: w, scale: t.scale, epilogue: epilogue(), blocked: blocked,
+                                                   sketch: sketch)
                 kernel = winograd
                 summary = "gemm conv_transpose 4x4 \(winograd.form)"
             } else if TransposedColumnsKernel.applies(weight: w.shape, stride: g.stride, padding: g.padding, outputPadding: g.outputPadding,
                                                       dilation: g.dilation, groups: g.groups) {
-                let columns = TransposedColumnsKernel(input: x, weight: w, scale: t.scale, epilogue: epilogue(), blocked: blocked.input)
+                let columns = TransposedColumnsKernel(input: x, weight: w, scale: t.scale, epilogue: epilogue(), blocked: blocked.input,
+                                                      sketch: sketch)
                 kernel = columns
                 summary = "gemm conv_transpose 4x4\(columns.form)"
             } else {
                 let phases = TransposedKernel(input: x, weight: w, stride: g.stride, padding: g.padding, outputPadding: g.outputPadding,
-                                              dilation: g.dilation, groups: g.groups, scale: t.scale, epilogue: epilogue(), blocked: blocked)
+                                              dilation: g.dilation, groups: g.groups, scale: t.scale, epilogue: epilogue(), blocked: blocked,
+                                              sketch: sketch)
                 kernel = phases
                 summary = "gemm conv_transpose \(w.shape[2])x\(w.shape[3]) in \(g.stride.0 * g.stride.1) phases\(phases.form)"
             }
         default:
             let weight = blocked.input ? try blockedColumns(w, of: flattened(node.inputs[0])) : w
-            kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: weight, scale: t.scale, epilogue: epilogue())
+            kernel = LinearKernel(rows: x.reduce(1, *) / w.shape[1], weight: weight, scale: t.scale, epilogue: epilogue(), sketch: sketch)
             summary = x.reduce(1, *) / w.shape[1] < LinearKernel.vectorRows ? "gemv linear" : "gemm linear"
             if blocked.input { summary += ", from blocks of 16" }
         }

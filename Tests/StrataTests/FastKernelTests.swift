@@ -366,6 +366,81 @@ import Testing
         }
     }
 
+    /// A sketch (a kernel without its weights) tells what its kernel tells
+    /// of its form, output, scratch and channel blocks: a plan lays out its
+    /// values from sketches and prepares each kernel once, for that layout.
+    @Test func sketchesTellWhatTheirKernelsTell() {
+        var rng = Random(seed: 41)
+        func pick(_ values: [Int]) -> Int { values[Int(rng.next() % UInt64(values.count))] }
+        func facts(_ kernel: PreparedKernel) -> String {
+            let form: String = switch kernel {
+            case let k as ConvolutionKernel: "\(k.form) \(k.outputShape)"
+            case let k as WinogradKernel: "\(k.form) \(k.outputShape)"
+            case let k as LanesWinogradKernel: "\(k.form) \(k.outputShape) \(k.rowFormApplies)"
+            case let k as TransposedKernel: "\(k.form) \(k.outputShape)"
+            case let k as TransposedColumnsKernel: "\(k.form) \(k.outputShape)"
+            case let k as LinearKernel: "linear \(k.rows) x \(k.outputs)"
+            default: "\(type(of: kernel))"
+            }
+            let blocks = (kernel as? ChannelBlockable).map { " \($0.blocks) \($0.readsBlocksAlone) \($0.lanes)" } ?? ""
+            return form + " scratch \(kernel.scratchFloats)" + blocks
+        }
+        var checked = Set<String>()
+        func expectSame(_ what: String, _ make: (Bool) -> PreparedKernel) {
+            let (sketch, kernel) = (make(true), make(false))
+            checked.insert("\(type(of: kernel))")
+            #expect(sketch.isSketch && !kernel.isSketch && facts(sketch) == facts(kernel), "\(what): \(facts(sketch)) | \(facts(kernel))")
+        }
+        let plain = FusedEpilogue()
+        for trial in 0..<80 {
+            let (n, c, o) = (pick([1, 2, 8]), pick([3, 16, 20, 32, 64]), pick([1, 8, 16, 37, 64]))
+            let (h, w, k, s) = (pick([4, 7, 8, 14, 20]), pick([4, 9, 16, 20]), pick([1, 3, 4]), pick([1, 2]))
+            let input = [n, c, h, w], pad = k == 4 ? 1 : k / 2, what = "trial \(trial): \(input), \(o) out, \(k)x\(k) s\(s)"
+            let g = Convolution.Geometry(stride: (s, s), padBegin: (pad, pad), padEnd: (pad, pad), dilation: (1, 1), groups: 1)
+            let weight = Self.random([o, c, k, k], &rng), transposed = Self.random([c, o, k, k], &rng)
+            let allowed = ConvolutionKernel(input: input, weight: weight, geometry: g, epilogue: plain).blocks
+            for layout in [(false, false), allowed] {
+                expectSame(what + " \(layout)") {
+                    ConvolutionKernel(input: input, weight: weight, geometry: g, epilogue: plain, blocked: layout, sketch: $0)
+                }
+            }
+            if WinogradKernel.applies(input: input, weight: weight.shape, geometry: g) {
+                expectSame(what) { WinogradKernel(input: input, weight: weight, geometry: g, epilogue: plain, sketch: $0) }
+            }
+            if LanesWinogradKernel.applies(input: input, weight: weight.shape, geometry: g) {
+                expectSame(what) {
+                    LanesWinogradKernel(convolution: input, weight: weight, padding: (pad, pad), epilogue: plain, blocked: (true, true), sketch: $0)
+                }
+            }
+            if LanesWinogradKernel.stridedApplies(input: input, weight: weight.shape, geometry: g) {
+                expectSame(what) { LanesWinogradKernel(strided: input, weight: weight, padding: (pad, pad), epilogue: plain, sketch: $0) }
+            }
+            let (stride, padding) = ((s, s), (pad, pad))
+            expectSame(what + " transposed") {
+                TransposedKernel(input: input, weight: transposed, stride: stride, padding: padding, outputPadding: (0, 0), dilation: (1, 1),
+                                 groups: 1, epilogue: plain, sketch: $0)
+            }
+            if LanesWinogradKernel.transposedApplies(input: input, weight: transposed.shape, stride: stride, padding: padding,
+                                                     outputPadding: (0, 0), dilation: (1, 1), groups: 1) {
+                expectSame(what + " transposed") { LanesWinogradKernel(transposed: input, weight: transposed, epilogue: plain, sketch: $0) }
+            }
+            if TransposedColumnsKernel.applies(weight: transposed.shape, stride: stride, padding: padding, outputPadding: (0, 0),
+                                               dilation: (1, 1), groups: 1) {
+                expectSame(what + " transposed") { TransposedColumnsKernel(input: input, weight: transposed, epilogue: plain, sketch: $0) }
+            }
+            let features = Self.random([o, c * h * w], &rng)
+            expectSame(what + " linear") { LinearKernel(rows: n, weight: features, epilogue: plain, sketch: $0) }
+        }
+        // The row form's maps, rare among the shapes above.
+        let same = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
+        for (input, o) in [([2, 32, 8, 16], 32), ([1, 64, 14, 32], 40)] {
+            let weight = Self.random([o, input[1], 3, 3], &rng)
+            #expect(WinogradKernel.applies(input: input, weight: weight.shape, geometry: same), "\(input)")
+            expectSame("row form \(input)") { WinogradKernel(input: input, weight: weight, geometry: same, epilogue: plain, sketch: $0) }
+        }
+        #expect(checked.count == 6, "kernels checked: \(checked.sorted())")
+    }
+
     /// Blocked inputs of stride-1 layers that do not write blocks, read by
     /// the plain tile from a band copied out of the blocks: rows of 16
     /// pixels or more (transposed 16 at a time, the last 16 overlapping),
