@@ -22,9 +22,15 @@ public enum PackedGEMM {
     /// for tiles with the weights' rows along their columns. Row i is
     /// multiplied by `scale[i]` on the way: a folded batch norm.
     public static func pack(_ a: UnsafePointer<Float>, m: Int, k: Int, scale: [Float]? = nil, rows: Int = rows) -> [Float] {
-        let blocks = (m + rows - 1) / rows
-        var packed = [Float](repeating: 0, count: blocks * k * rows)
-        for block in 0..<blocks {
+        var packed = [Float](repeating: 0, count: packedCount(m: m, k: k, rows: rows))
+        packed.withUnsafeMutableBufferPointer { pack(a, m: m, k: k, scale: scale, rows: rows, into: $0.baseAddress!) }
+        return packed
+    }
+
+    /// `pack` into `packed`, `packedCount` floats that are zero.
+    public static func pack(_ a: UnsafePointer<Float>, m: Int, k: Int, scale: [Float]? = nil, rows: Int = rows,
+                            into packed: UnsafeMutablePointer<Float>) {
+        for block in 0..<(m + rows - 1) / rows {
             let range = rows == Self.rows ? rowsOf(block: block, m: m) : block * rows..<min(m, (block + 1) * rows)
             for i in range {
                 let s = scale?[i] ?? 1
@@ -32,8 +38,10 @@ public enum PackedGEMM {
                 for kk in 0..<k { packed[base + kk * rows] = a[i * k + kk] * s }
             }
         }
-        return packed
     }
+
+    /// Floats of `pack`'s result.
+    public static func packedCount(m: Int, k: Int, rows: Int = rows) -> Int { (m + rows - 1) / rows * k * rows }
 
     /// The rows of C in row block `block` of `m`: blocks of 6, except that
     /// when the last would hold one or two rows (13 or 49; 32, 128 or 512)
