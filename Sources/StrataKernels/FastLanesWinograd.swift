@@ -202,63 +202,11 @@ public final class LanesWinogradKernel: @unchecked Sendable {
             (packed, packedSize) = ([], 0)
             return
         }
-        // Uᵀ_ξ[c, o] = Σ G[ξy][a] g[a][b] G[ξx][b] (scaled), in Double: G g Gᵀ for each kernel g, every position at
-        // once. Position by position, a transposed layer's [C, O] weights were read α² times a phase in strides of O
-        // kernels: 60% of the time to plan the DCGAN generator at batch 32.
-        let gMatrix: [Double] = switch alpha {
-        case 3: [1, 0, 1, 1, 0, 1]
-        case 4: [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
-        default: [-1.0 / 2, 0, 1.0 / 6, 1.0 / 6, 1.0 / 2, -1.0 / 2, -1.0 / 6, 1.0 / 3, 0, 1]
+        // Uᵀ_ξ[c, o], the depth of each input phase one after another.
+        (packed, packedSize) = WinogradWeights.packed(alpha: alpha, r: r, phases: phases.count, o: o, k: k, scale: scale,
+                                                      rows: PackedGEMM.columns) { phase, oc, kk, a, b in
+            weights(phase, kk / c, oc, kk % c, a, b)
         }
-        let packedSize = PackedGEMM.packedCount(m: o, k: k, rows: PackedGEMM.columns)
-        var packed = [Float](repeating: 0, count: phases.count * positions * packedSize)
-        // Each position's U a line further along than o k floats: at o k apart (a power of two) the positions' lines
-        // share one set of L1 and L2, and a kernel's α² stores missed both (the DCGAN generator planned at batch 32 in
-        // 290 ms; 230 with the lines apart).
-        let pitch = o * k + 16
-        var u = [Float](repeating: 0, count: positions * pitch)
-        let g = UnsafeMutablePointer<Double>.allocate(capacity: r * r), gG = UnsafeMutablePointer<Double>.allocate(capacity: alpha * r)
-        defer { (g.deallocate(), gG.deallocate()) }
-        for phase in phases.indices {
-            u.withUnsafeMutableBufferPointer { u in
-                for oc in 0..<o {
-                    let s = Double(scale?[oc] ?? 1)
-                    for read in reads.indices {
-                        for ic in 0..<c {
-                            for a in 0..<r {
-                                for b in 0..<r { g[a * r + b] = weights(phase, read, oc, ic, a, b) }
-                            }
-                            for y in 0..<alpha {
-                                for b in 0..<r {
-                                    var sum = 0.0
-                                    for a in 0..<r { sum += gMatrix[y * r + a] * g[a * r + b] }
-                                    gG[y * r + b] = sum
-                                }
-                            }
-                            // Position ξ = (y, x) of this kernel: its U is `pitch` floats after ξ - 1's.
-                            var at = oc * k + read * c + ic
-                            for y in 0..<alpha {
-                                for x in 0..<alpha {
-                                    var sum = 0.0
-                                    for b in 0..<r { sum += gG[y * r + b] * gMatrix[x * r + b] }
-                                    u[at] = Float(sum * s)
-                                    at += pitch
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            u.withUnsafeBufferPointer { u in
-                packed.withUnsafeMutableBufferPointer { packed in
-                    for xi in 0..<positions {
-                        PackedGEMM.pack(u.baseAddress! + xi * pitch, m: o, k: k, rows: PackedGEMM.columns,
-                                        into: packed.baseAddress! + (phase * positions + xi) * packedSize)
-                    }
-                }
-            }
-        }
-        (self.packed, self.packedSize) = (packed, packedSize)
     }
 
     deinit { blockedCopy?.deallocate() }

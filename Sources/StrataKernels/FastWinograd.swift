@@ -70,28 +70,9 @@ public final class WinogradKernel: @unchecked Sendable {
             (packed, packedSize) = ([], 0)
             return
         }
-        // U_ξ = G g Gᵀ per (o, c), in Double.
-        let gMatrix: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
-        let k = c * 9
-        var u = [[Float]](repeating: [Float](repeating: 0, count: o * c), count: 16)
-        for oc in 0..<o {
-            let s = Double(scale?[oc] ?? 1)
-            for ic in 0..<c {
-                let f = weight.data[(oc * k + ic * 9)..<(oc * k + ic * 9 + 9)].map { Double($0) * s }
-                for i in 0..<4 {
-                    for j in 0..<4 {
-                        var sum = 0.0
-                        for p in 0..<3 {
-                            for q in 0..<3 { sum += gMatrix[i][p] * f[p * 3 + q] * gMatrix[j][q] }
-                        }
-                        u[i * 4 + j][oc * c + ic] = Float(sum)
-                    }
-                }
-            }
+        (packed, packedSize) = WinogradWeights.packed(alpha: 4, r: 3, phases: 1, o: o, k: c, scale: scale, rows: PackedGEMM.rows) {
+            _, oc, ic, a, b in Double(weight.data[((oc * c + ic) * 3 + a) * 3 + b])
         }
-        let parts = u.map { m in m.withUnsafeBufferPointer { PackedGEMM.pack($0.baseAddress!, m: o, k: c) } }
-        packedSize = parts[0].count
-        packed = parts.flatMap { $0 }
     }
 
     /// Floats from one channel's transformed inputs (or products) to the next: a job's tiles, in whole 6 x 16 tiles' columns.
