@@ -22,7 +22,7 @@ public final class TransposedColumnsKernel: @unchecked Sendable {
     let depthOffsets: [Int]
     /// Each input pixel's place in a tap's plane: (H + 2) x (W + 2) with a border of zeros.
     let places: [Int]
-    /// Each input pixel's first value from the image's, in floats (for `strata_wide_lanes`).
+    /// Each input pixel's first value from the image's, in floats (for `strata_lanes`).
     let pixelOffsets: [Int]
     let pitch: Int, planeSize: Int
     /// A sketch: the form and layout facts alone, no weights (see `PreparedKernel.isSketch`).

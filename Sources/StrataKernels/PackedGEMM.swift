@@ -10,7 +10,7 @@ import Foundation
 /// rows read where they lie, and B the weights packed in blocks of 16
 /// (output channels along the lanes). Products accumulate in Float with
 /// fused multiply-adds. The loops with the common epilogues run whole in
-/// CKernelSupport's C (WideTile.c), in AVX-512's width where the processor
+/// CKernelSupport's C (TileLoops.c), in AVX-512's width where the processor
 /// has it (`avx512`; there the tile's depth loop too, two groups of 16
 /// columns at a time where there are two, `Pair`) and in AVX2's elsewhere.
 public enum PackedGEMM {
@@ -62,14 +62,14 @@ public enum PackedGEMM {
     /// One row of C (the first of row block 0) over up to 64 neighbouring
     /// columns, for a layer with a single output channel, where a 6-row tile
     /// would compute five rows for nothing: 8 accumulators, B's 64 values
-    /// for depth kk at `source(kk)` (on AVX-512 `strata_wide_row`).
+    /// for depth kk at `source(kk)` (on AVX-512 `strata_avx512_row`).
     @inline(__always)
     public static func singleRow(k: Int, packed a: UnsafePointer<Float>, column: Int, width: Int, epilogue: TileEpilogue,
                                  target: Target, source: some Walk) {
         var sums: (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) = (SIMD16(), SIMD16(), SIMD16(), SIMD16())
         withUnsafeMutableBytes(of: &sums) { raw in
             let out = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-            if avx512 { return strata_wide_row(k, a, source.c, out) }
+            if avx512 { return strata_avx512_row(k, a, source.c, out) }
             var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
             var c4 = SIMD8<Float>(), c5 = SIMD8<Float>(), c6 = SIMD8<Float>(), c7 = SIMD8<Float>()
             for kk in 0..<k {
@@ -270,10 +270,10 @@ public enum PackedGEMM {
         public func shifted(_ bytes: Int) -> Table { Table(base + bytes, offsets: offsets) }
     }
 
-    /// Whether tiles run their depth loop on AVX-512 (`strata_wide_tile`):
+    /// Whether tiles run their depth loop on AVX-512 (`strata_avx512_tile`):
     /// where the processor has it, unless STRATA_NO_AVX512 is set (to time
     /// or test the AVX2 loop on such a machine).
-    public static let avx512 = strata_wide_tile_available() != 0 && ProcessInfo.processInfo.environment["STRATA_NO_AVX512"] == nil
+    public static let avx512 = strata_avx512_available() != 0 && ProcessInfo.processInfo.environment["STRATA_NO_AVX512"] == nil
 
     /// `avx512` as the C loops built in both widths take it (`strata_gemm`).
     static let wide: Int32 = avx512 ? 1 : 0
@@ -339,7 +339,7 @@ public enum PackedGEMM {
         }
     }
 
-    /// `tile` on AVX-512 (`strata_wide_tile`), with its pair if any.
+    /// `tile` on AVX-512 (`strata_avx512_tile`), with its pair if any.
     @inline(__always)
     static func wide(rows: Range<Int>, k: Int, depth: Range<Int>, carry: UnsafeMutablePointer<Float>?, column: Int, width: Int,
                      epilogue: TileEpilogue, target: Target, rowsAt: some Walk, spread: Spread, columnsAt: some Walk, pair: Pair?) {
@@ -352,7 +352,7 @@ public enum PackedGEMM {
             let into = carry ?? local
             if carry != nil && depth.lowerBound == 0 { into.update(repeating: 0, count: count) }
             withUnsafeBytes(of: spread) { s in
-                strata_wide_tile(height > 4 ? 6 : 4, depth.lowerBound, depth.upperBound, rowsAt.c,
+                strata_avx512_tile(height > 4 ? 6 : 4, depth.lowerBound, depth.upperBound, rowsAt.c,
                                  s.baseAddress!.assumingMemoryBound(to: Int.self), columnsAt.c, pair?.offset ?? 0, into)
             }
             guard let carry else { return true }

@@ -47,7 +47,7 @@ static inline void strata_transpose8(const float *source, long source_stride, lo
 }
 #endif
 
-// The fast path's hot loops whole, epilogue included (WideTile.c): on
+// The fast path's hot loops whole, epilogue included (TileLoops.c): on
 // AVX-512, where it doubles the multiply-adds per cycle (Intel's two
 // 512-bit pipes; Zen 4 splits them), and most of them in AVX2's width too,
 // where a call into Swift per tile cost more than the loop. Swift builds a
@@ -84,7 +84,7 @@ typedef struct {
 } strata_function;
 
 // Whether the processor and the system run AVX-512 (F).
-int strata_wide_tile_available(void);
+int strata_avx512_available(void);
 
 // Adds to `sums` the products over depths first..<last of A's `rows` (4
 // or 6) by B's 16 columns, and when `next` is not 0 by the 16 more at
@@ -92,12 +92,12 @@ int strata_wide_tile_available(void);
 // of a band): row i, depth kk is A's value at a(kk) + spread[i] bytes
 // times B's 16 values at b(kk) (and b(kk) + next). Row i of the first 16
 // columns is at sums + 16 i, of the second at sums + 96 + 16 i. Only where
-// `strata_wide_tile_available` says so.
-void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
+// `strata_avx512_available` says so.
+void strata_avx512_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
                       float *sums);
 
 // The seven loops below are built in two widths (TileLoops.inc):
-// AVX-512's where `wide` is set, which only `strata_wide_tile_available`
+// AVX-512's where `wide` is set, which only `strata_avx512_available`
 // allows, else AVX2's (on other processors, their own vectors), where
 // `next` must be 0: one group of 16 columns a call.
 
@@ -165,7 +165,7 @@ void strata_winograd_store(int wide, long alpha, const float *m, long step, long
 
 // One row of C over 64 columns (`PackedGEMM.singleRow`): sums[j] = Σ
 // a[6 kk] b(kk)[j] over depths 0..<k. Only where
-// `strata_wide_tile_available` says so.
-void strata_wide_row(long k, const float *a, strata_walk b, float *sums);
+// `strata_avx512_available` says so.
+void strata_avx512_row(long k, const float *a, strata_walk b, float *sums);
 
 #endif

@@ -1,7 +1,7 @@
 // The fast path's whole loops (see CKernelSupport.h), from one source
 // (TileLoops.inc) in two widths: AVX-512's and AVX2's. Built for the
 // baseline, with the instructions enabled per function: the binary runs on
-// any x86-64, and the caller asks `strata_wide_tile_available` before it
+// any x86-64, and the caller asks `strata_avx512_available` before it
 // takes AVX-512's.
 #include "CKernelSupport.h"
 
@@ -18,7 +18,7 @@ typedef struct {
 #include <cpuid.h>
 #include <immintrin.h>
 
-int strata_wide_tile_available(void) {
+int strata_avx512_available(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_AVX512F)) return 0;
@@ -32,7 +32,7 @@ int strata_wide_tile_available(void) {
 #define LOOP __attribute__((target("avx512f,avx2,fma")))
 #define SHARED LOOP static
 #define INLINE __attribute__((target("avx512f,avx2,fma"), always_inline)) static inline
-#define EXPORT(f) strata_wide_##f
+#define EXPORT(f) strata_avx512_##f
 #define FN(f) f##_zmm
 #define VEC __m512
 #define LOAD _mm512_loadu_ps
@@ -95,14 +95,14 @@ int strata_wide_tile_available(void) {
 #define NARROW __attribute__((target("avx2,fma")))
 #define WIDTH(f) (wide ? f##_zmm : f##_ymm)
 #else
-int strata_wide_tile_available(void) { return 0; }
+int strata_avx512_available(void) { return 0; }
 
-void strata_wide_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
+void strata_avx512_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
                       float *sums) {
     __builtin_trap();
 }
 
-void strata_wide_row(long k, const float *a, strata_walk b, float *sums) { __builtin_trap(); }
+void strata_avx512_row(long k, const float *a, strata_walk b, float *sums) { __builtin_trap(); }
 
 #define NARROW
 #define WIDTH(f) f##_ymm
