@@ -33,6 +33,7 @@ public final class ConvolutionChain: @unchecked Sendable {
 extension ConvolutionChain: PreparedKernel {
     /// The second layer's band (the first's output), then the first's.
     public var scratchFloats: Int { second.band.floats + first.band.floats }
+    public var isSketch: Bool { first.isSketch || second.isSketch }
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {

@@ -79,9 +79,7 @@ public final class LanesWinogradKernel: @unchecked Sendable {
     /// (a table of every tile's held 2 MB per layer of EDSR at 256x256).
     let window: [Int]
     /// A plain input copied into blocks, allocated by the first run: a
-    /// layer planned first on this form and chosen again for its settled
-    /// layout never runs, and held a copy of its whole input (EDSR at
-    /// 256x256 peaked at 580 MB with an 80 MB arena).
+    /// plan that is only printed (`--emit plan`) holds none.
     private var blockedCopy: UnsafeMutablePointer<Float>?
 
     /// Whether a convolution of `weight` [O, C, kH, kW] on input [N, C, H,

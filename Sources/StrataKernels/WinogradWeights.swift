@@ -28,20 +28,20 @@ enum WinogradWeights {
         // transposed layer's [C, O] weights were read α² times a phase in strides of O kernels (60% of that plan).
         let pitch = o * k + 16
         var u = [Float](repeating: 0, count: positions * pitch)
-        let g = UnsafeMutablePointer<Double>.allocate(capacity: r * r), gG = UnsafeMutablePointer<Double>.allocate(capacity: alpha * r)
-        defer { (g.deallocate(), gG.deallocate()) }
+        let kernel = UnsafeMutablePointer<Double>.allocate(capacity: r * r), gG = UnsafeMutablePointer<Double>.allocate(capacity: alpha * r)
+        defer { (kernel.deallocate(), gG.deallocate()) }
         for phase in 0..<phases {
             u.withUnsafeMutableBufferPointer { u in
                 for oc in 0..<o {
                     let s = Double(scale?[oc] ?? 1)
                     for kk in 0..<k {
                         for a in 0..<r {
-                            for b in 0..<r { g[a * r + b] = weight(phase, oc, kk, a, b) }
+                            for b in 0..<r { kernel[a * r + b] = weight(phase, oc, kk, a, b) }
                         }
                         for y in 0..<alpha {
                             for b in 0..<r {
                                 var sum = 0.0
-                                for a in 0..<r { sum += gMatrix[y * r + a] * g[a * r + b] }
+                                for a in 0..<r { sum += gMatrix[y * r + a] * kernel[a * r + b] }
                                 gG[y * r + b] = sum
                             }
                         }

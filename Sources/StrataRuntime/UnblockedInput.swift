@@ -23,6 +23,7 @@ final class UnblockedInput: @unchecked Sendable {
 
 extension UnblockedInput: PreparedKernel {
     public var scratchFloats: Int { inner.scratchFloats }
+    public var isSketch: Bool { inner.isSketch }
 
     public func run(_ x: UnsafePointer<Float>, residuals: [UnsafePointer<Float>], output: UnsafeMutablePointer<Float>,
                     pool: ThreadPool) {

@@ -431,12 +431,18 @@ import Testing
             let features = Self.random([o, c * h * w], &rng)
             expectSame(what + " linear") { LinearKernel(rows: n, weight: features, epilogue: plain, sketch: $0) }
         }
-        // The row form's maps, rare among the shapes above.
+        // The row form's maps and one output channel of a 4x4 transposed layer, rare among the shapes above.
         let same = Convolution.Geometry(stride: (1, 1), padBegin: (1, 1), padEnd: (1, 1), dilation: (1, 1), groups: 1)
         for (input, o) in [([2, 32, 8, 16], 32), ([1, 64, 14, 32], 40)] {
             let weight = Self.random([o, input[1], 3, 3], &rng)
             #expect(WinogradKernel.applies(input: input, weight: weight.shape, geometry: same), "\(input)")
             expectSame("row form \(input)") { WinogradKernel(input: input, weight: weight, geometry: same, epilogue: plain, sketch: $0) }
+        }
+        for (input, blocked) in [([2, 64, 16, 16], false), ([1, 20, 7, 9], true)] {
+            let weight = Self.random([input[1], 1, 4, 4], &rng)
+            expectSame("by columns \(input)") {
+                TransposedColumnsKernel(input: input, weight: weight, epilogue: plain, blocked: blocked, sketch: $0)
+            }
         }
         #expect(checked.count == 6, "kernels checked: \(checked.sorted())")
     }
