@@ -98,7 +98,7 @@ int strata_avx512_available(void) {
 int strata_avx512_available(void) { return 0; }
 
 void strata_avx512_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
-                      float *sums) {
+                        float *sums) {
     __builtin_trap();
 }
 

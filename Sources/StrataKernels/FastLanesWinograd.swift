@@ -196,13 +196,9 @@ public final class LanesWinogradKernel: @unchecked Sendable {
         // more of them in L2 (its 128 -> 64 layer 15.5 -> 14.7 ms).
         let budget = positions * k * o > 131_072 ? 1 << 20 : 32_768
         jobTiles = max(1, budget / (positions * (depth + channels.output)) / PackedGEMM.rows) * PackedGEMM.rows
-        guard !sketch else {
-            (packed, packedSize) = ([], 0)
-            return
-        }
         // Uᵀ_ξ[c, o], the depth of each input phase one after another.
         (packed, packedSize) = WinogradWeights.packed(alpha: alpha, r: r, phases: phases.count, o: o, k: k, scale: scale,
-                                                      rows: PackedGEMM.columns) { phase, oc, kk, a, b in
+                                                      rows: PackedGEMM.columns, sketch: sketch) { phase, oc, kk, a, b in
             weights(phase, kk / c, oc, kk % c, a, b)
         }
     }

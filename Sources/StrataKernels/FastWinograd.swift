@@ -66,11 +66,8 @@ public final class WinogradKernel: @unchecked Sendable {
         let rowsOfTiles = ho / 2
         tileRows = max(1, min((rowsOfTiles + 3) / 4, 8192 / (c + o) / tilesPerRow))
         bandWidth = wo + 2
-        guard !sketch else {
-            (packed, packedSize) = ([], 0)
-            return
-        }
-        (packed, packedSize) = WinogradWeights.packed(alpha: 4, r: 3, phases: 1, o: o, k: c, scale: scale, rows: PackedGEMM.rows) {
+        (packed, packedSize) = WinogradWeights.packed(alpha: 4, r: 3, phases: 1, o: o, k: c, scale: scale, rows: PackedGEMM.rows,
+                                                      sketch: sketch) {
             _, oc, ic, a, b in Double(weight.data[((oc * c + ic) * 3 + a) * 3 + b])
         }
     }

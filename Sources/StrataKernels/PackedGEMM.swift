@@ -353,7 +353,7 @@ public enum PackedGEMM {
             if carry != nil && depth.lowerBound == 0 { into.update(repeating: 0, count: count) }
             withUnsafeBytes(of: spread) { s in
                 strata_avx512_tile(height > 4 ? 6 : 4, depth.lowerBound, depth.upperBound, rowsAt.c,
-                                 s.baseAddress!.assumingMemoryBound(to: Int.self), columnsAt.c, pair?.offset ?? 0, into)
+                                   s.baseAddress!.assumingMemoryBound(to: Int.self), columnsAt.c, pair?.offset ?? 0, into)
             }
             guard let carry else { return true }
             if depth.upperBound < k { return false }

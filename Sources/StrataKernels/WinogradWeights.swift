@@ -14,11 +14,13 @@ enum WinogradWeights {
     /// U of each phase and position, phase-major: each an [o x k] matrix
     /// packed in blocks of `rows`, `size` floats. `weight(phase, o, k, a,
     /// b)`: tap (a, b) of the kernel from depth k to output channel o;
-    /// `scale` multiplies output channel o's. Inlined, so that `weight` is
-    /// too (called, it doubled the time to plan the VAE decoder).
+    /// `scale` multiplies output channel o's. None for a sketch. Inlined,
+    /// so that `weight` is too (called, it doubled the time to plan the VAE
+    /// decoder).
     @inline(__always)
-    static func packed(alpha: Int, r: Int, phases: Int, o: Int, k: Int, scale: [Float]?, rows: Int,
+    static func packed(alpha: Int, r: Int, phases: Int, o: Int, k: Int, scale: [Float]?, rows: Int, sketch: Bool,
                        weight: (Int, Int, Int, Int, Int) -> Double) -> (packed: [Float], size: Int) {
+        guard !sketch else { return ([], 0) }
         let positions = alpha * alpha, gMatrix = g(alpha: alpha)
         let size = PackedGEMM.packedCount(m: o, k: k, rows: rows)
         var packed = [Float](repeating: 0, count: phases * positions * size)

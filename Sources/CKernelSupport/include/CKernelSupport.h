@@ -94,7 +94,7 @@ int strata_avx512_available(void);
 // columns is at sums + 16 i, of the second at sums + 96 + 16 i. Only where
 // `strata_avx512_available` says so.
 void strata_avx512_tile(long rows, long first, long last, strata_walk a, const long *spread, strata_walk b, long next,
-                      float *sums);
+                        float *sums);
 
 // The seven loops below are built in two widths (TileLoops.inc):
 // AVX-512's where `wide` is set, which only `strata_avx512_available`
